@@ -1,0 +1,238 @@
+import { randomBytes } from 'node:crypto'
+import { mkdir, readFile, readdir, rm } from 'node:fs/promises'
+import { join } from 'node:path'
+import { Readable } from 'node:stream'
+import { pipeline } from 'node:stream/promises'
+import Corestore from 'corestore'
+import Hypercore from 'hypercore'
+import { ErrorCodes, HypershipError, wrap } from '../errors.js'
+import { DigestingStream, digestHex, isSha256 } from '../image/digest.js'
+import { logger } from '../log.js'
+import { writeFileAtomic } from './atomic.js'
+
+const debug = logger('store')
+
+/** Chunk size: one hypercore block per MiB of blob. */
+export const BLOCK_SIZE = 1 << 20
+/** Blocks handed to hypercore per append call. */
+const APPEND_BATCH = 4
+/** An index entry is tiny; anything bigger is damage. */
+const MAX_INDEX_ENTRY = 4096
+
+/**
+ * Where a blob's chunks live: a content-derived ("static") hypercore whose
+ * key is the hash of a signer-less manifest pinning the Merkle root of the
+ * blob's 1 MiB blocks. The same bytes give the same key on every peer.
+ */
+export interface BlobEntry {
+  digest: string
+  size: number
+  /** Hex core key; empty for a zero-length blob, which has no core. */
+  key: string
+  blocks: number
+}
+
+/** Names a core for the crash journal: a scratch core by name, a blob core by key. */
+export interface CoreRef {
+  name?: string
+  key?: string
+  /** For a blob core, the digest it holds. */
+  digest?: string
+}
+
+/**
+ * Blobs as static hypercores in one Corestore, plus a digest → core index
+ * of small JSON files. A blob is visible only once its index file exists,
+ * and the index file is written atomically after the core is complete.
+ */
+export class BlobStore {
+  readonly cores: Corestore
+  readonly #indexDir: string
+
+  constructor(coresDir: string, indexDir: string) {
+    this.cores = new Corestore(coresDir)
+    this.#indexDir = indexDir
+  }
+
+  async ready(): Promise<void> {
+    await mkdir(this.#indexDir, { recursive: true })
+    await this.cores.ready()
+  }
+
+  async close(): Promise<void> {
+    await this.cores.close()
+  }
+
+  /** The index entry for a digest, or undefined when the store lacks it. */
+  async get(digest: string): Promise<BlobEntry | undefined> {
+    const file = join(this.#indexDir, `${digestHex(digest)}.json`)
+    let raw: Buffer
+    try {
+      raw = await readFile(file)
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined
+      throw wrap(err, `reading blob index ${digest}`)
+    }
+    return parseEntry(raw, digest)
+  }
+
+  /** Every indexed digest. */
+  async list(): Promise<string[]> {
+    const names = await readdir(this.#indexDir).catch(() => [] as string[])
+    return names.filter((n) => /^[a-f0-9]{64}\.json$/.test(n)).map((n) => `sha256:${n.slice(0, 64)}`)
+  }
+
+  /** Makes a blob visible. Call only once its core holds every block, verified. */
+  async index(entry: BlobEntry): Promise<void> {
+    const file = join(this.#indexDir, `${digestHex(entry.digest)}.json`)
+    await writeFileAtomic(file, JSON.stringify(entry))
+  }
+
+  /** Removes a blob from the index (its core is left for `purgeCore`). */
+  async unindex(digest: string): Promise<void> {
+    await rm(join(this.#indexDir, `${digestHex(digest)}.json`), { force: true })
+  }
+
+  /**
+   * Streams bytes into a new static core and returns its entry without
+   * indexing it. `onCore` hears each core key before the core is created,
+   * so a journal can undo it after a crash.
+   */
+  async write(
+    source: Readable,
+    what: string,
+    expected: { digest?: string; size?: number },
+    onCore: (core: CoreRef) => Promise<void>
+  ): Promise<BlobEntry> {
+    const scratchName = `scratch/${randomBytes(16).toString('hex')}`
+    await onCore({ name: scratchName })
+    const scratch = this.cores.get({ name: scratchName })
+    await scratch.ready()
+    try {
+      const check = new DigestingStream(what, expected)
+      await pipeline(source, check, appendBlocks(scratch))
+      if (scratch.length === 0) return { digest: check.digest, size: 0, key: '', blocks: 0 }
+
+      const manifest: Hypercore.Manifest = {
+        version: 1,
+        signers: [],
+        quorum: 0,
+        prologue: { hash: await scratch.treeHash(), length: scratch.length }
+      }
+      const key = Hypercore.key(manifest)
+      await onCore({ key: key.toString('hex'), digest: check.digest })
+      const core = this.cores.get({ key, manifest })
+      await core.ready()
+      if (core.contiguousLength < scratch.length) await core.core.copyPrologue(scratch.state)
+      const entry = { digest: check.digest, size: check.size, key: key.toString('hex'), blocks: core.length }
+      await core.close()
+      debug('stored %s as core %s (%d blocks)', entry.digest, entry.key.slice(0, 12), entry.blocks)
+      return entry
+    } finally {
+      await scratch.purge().catch((err: unknown) => debug('purging scratch core failed: %O', err))
+    }
+  }
+
+  /** A verified stream of a stored blob: it errors if the bytes differ from the index. */
+  async open(digest: string): Promise<Readable> {
+    const entry = await this.get(digest)
+    if (!entry) throw new HypershipError(ErrorCodes.STORE_CORRUPT, `blob ${digest} is not in the store`)
+    return this.openEntry(entry)
+  }
+
+  /** Like `open`, from an entry in hand. */
+  openEntry(entry: BlobEntry): Readable {
+    const check = new DigestingStream(`stored blob ${entry.digest}`, { digest: entry.digest, size: entry.size })
+    if (entry.size === 0) return Readable.from([]).pipe(check)
+    const core = this.cores.get({ key: Buffer.from(entry.key, 'hex') })
+    const blocks = core.createReadStream({ start: 0, end: entry.blocks, wait: false })
+    blocks.on('error', (err) => check.destroy(wrap(err, `reading blob ${entry.digest}`)))
+    blocks.on('close', () => void core.close().catch(() => {}))
+    return blocks.pipe(check)
+  }
+
+  /** Reads a whole small blob; refuses ones over `max` bytes. */
+  async readBytes(digest: string, max: number): Promise<Buffer> {
+    const entry = await this.get(digest)
+    if (!entry) throw new HypershipError(ErrorCodes.STORE_CORRUPT, `blob ${digest} is not in the store`)
+    return this.readEntry(entry, max)
+  }
+
+  /** Like `readBytes`, from an entry in hand. */
+  async readEntry(entry: BlobEntry, max: number): Promise<Buffer> {
+    if (entry.size > max) {
+      throw new HypershipError(ErrorCodes.TOO_LARGE, `blob ${entry.digest} is ${entry.size} bytes, more than the ${max} allowed for metadata`)
+    }
+    const parts: Buffer[] = []
+    for await (const part of this.openEntry(entry)) parts.push(part as Buffer)
+    return Buffer.concat(parts)
+  }
+
+  /** Deletes a core's blocks from disk (scratch by name, static by key). */
+  async purgeCore(ref: CoreRef): Promise<void> {
+    const core = ref.key
+      ? this.cores.get({ key: Buffer.from(ref.key, 'hex'), createIfMissing: false })
+      : this.cores.get({ name: ref.name ?? '', createIfMissing: false })
+    try {
+      await core.ready()
+      await core.purge()
+    } catch (err) {
+      debug('nothing to purge for %o: %s', ref, (err as Error).message)
+      await core.close().catch(() => {})
+    }
+  }
+}
+
+/** A writable that re-chunks bytes into BLOCK_SIZE blocks and appends them. */
+function appendBlocks(core: Hypercore) {
+  let pending: Buffer[] = []
+  let pendingBytes = 0
+  let batch: Buffer[] = []
+
+  const flushBatch = async (): Promise<void> => {
+    if (batch.length === 0) return
+    const blocks = batch
+    batch = []
+    await core.append(blocks)
+  }
+  const cut = (): void => {
+    const joined = Buffer.concat(pending, pendingBytes)
+    let off = 0
+    while (joined.length - off >= BLOCK_SIZE) {
+      batch.push(joined.subarray(off, off + BLOCK_SIZE))
+      off += BLOCK_SIZE
+    }
+    pending = off < joined.length ? [joined.subarray(off)] : []
+    pendingBytes = joined.length - off
+  }
+
+  return async function (source: AsyncIterable<Buffer>): Promise<void> {
+    for await (const chunk of source) {
+      pending.push(chunk)
+      pendingBytes += chunk.length
+      if (pendingBytes >= BLOCK_SIZE) cut()
+      if (batch.length >= APPEND_BATCH) await flushBatch()
+    }
+    if (pendingBytes > 0) batch.push(Buffer.concat(pending, pendingBytes))
+    await flushBatch()
+  }
+}
+
+function parseEntry(raw: Buffer, digest: string): BlobEntry {
+  const damaged = (why: string) =>
+    new HypershipError(ErrorCodes.STORE_CORRUPT, `blob index for ${digest} is damaged: ${why}`)
+  if (raw.length > MAX_INDEX_ENTRY) throw damaged('too large')
+  let v: Partial<BlobEntry>
+  try {
+    v = JSON.parse(raw.toString('utf8')) as Partial<BlobEntry>
+  } catch {
+    throw damaged('not JSON')
+  }
+  if (v.digest !== digest || !isSha256(v.digest)) throw damaged('digest does not match its file name')
+  if (!Number.isSafeInteger(v.size) || (v.size as number) < 0) throw damaged('bad size')
+  if (typeof v.key !== 'string' || !/^([a-f0-9]{64})?$/.test(v.key)) throw damaged('bad core key')
+  if (!Number.isSafeInteger(v.blocks) || v.blocks !== Math.ceil((v.size as number) / BLOCK_SIZE)) {
+    throw damaged('block count does not match size')
+  }
+  return { digest: v.digest, size: v.size as number, key: v.key, blocks: v.blocks as number }
+}

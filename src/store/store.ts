@@ -1,0 +1,197 @@
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises'
+import { ErrorCodes, HypershipError, wrap } from '../errors.js'
+import { isSha256 } from '../image/digest.js'
+import { canonicalTag, formatReference, parseReference, repository } from '../image/reference.js'
+import type { Manifest } from '../image/types.js'
+import { MAX_METADATA, parseManifest } from './manifest.js'
+import { logger } from '../log.js'
+import { BlobStore } from './blob-store.js'
+import { ImageDb, type ImageRecord, moveTag } from './image-db.js'
+import { ImportTx } from './import-tx.js'
+import { staleJournals } from './journal.js'
+import { type StoreLayout, storeLayout } from './paths.js'
+
+const debug = logger('store')
+const FORMAT = 'hypership-store 1\n'
+
+export interface OpenOptions {
+  /**
+   * Open the blob cores too (the default). Commands that only read or change
+   * refs (`ls`, `tag`) pass false, so they work while another process seeds.
+   */
+  blobs?: boolean
+}
+
+/**
+ * A local content-addressed image store: blobs in static hypercores (see
+ * BlobStore), refs and image summaries in images.json. Only one process at a
+ * time may open the blobs; refs are shared under a lock.
+ */
+export class Store {
+  readonly layout: StoreLayout
+  readonly db: ImageDb
+  readonly #blobs: BlobStore | undefined
+
+  private constructor(layout: StoreLayout, blobs: BlobStore | undefined) {
+    this.layout = layout
+    this.db = new ImageDb(layout.images)
+    this.#blobs = blobs
+  }
+
+  /** Opens (creating if needed) the store at `dir`. Caller must `close()`. */
+  static async open(dir: string, options: OpenOptions = {}): Promise<Store> {
+    const layout = storeLayout(dir)
+    await mkdir(dir, { recursive: true })
+    await checkFormat(layout)
+    if (options.blobs === false) return new Store(layout, undefined)
+
+    const blobs = new BlobStore(layout.cores, layout.blobIndex)
+    try {
+      await blobs.ready()
+    } catch (err) {
+      await blobs.close().catch(() => {})
+      if (/lock/i.test((err as Error).message)) {
+        throw new HypershipError(
+          ErrorCodes.STORE_BUSY,
+          `store ${dir} is in use by another hypership process (a running share or receive); stop it or use another --store`,
+          { cause: err }
+        )
+      }
+      throw wrap(err, `opening store ${dir}`)
+    }
+    const store = new Store(layout, blobs)
+    await store.#recover()
+    return store
+  }
+
+  async close(): Promise<void> {
+    await this.#blobs?.close()
+  }
+
+  /** The blob cores; only when opened with blobs. */
+  get blobs(): BlobStore {
+    if (!this.#blobs) throw new HypershipError(ErrorCodes.INTERNAL, 'store was opened without blobs')
+    return this.#blobs
+  }
+
+  /** Starts an import; nothing it writes is visible until `commit`. */
+  async beginImport(): Promise<ImportTx> {
+    await mkdir(this.layout.journal, { recursive: true })
+    return new ImportTx(this.blobs, this.db, this.layout.journal)
+  }
+
+  /** Every image, newest first. */
+  async images(): Promise<ImageRecord[]> {
+    const all = Object.values(await this.db.read())
+    return all.sort((a, b) => b.added.localeCompare(a.added))
+  }
+
+  /**
+   * Finds an image by name (`busybox`, `docker.io/library/busybox:1`), by
+   * manifest digest or image ID (`sha256:…`, or a hex prefix of 12+ chars).
+   */
+  async resolve(input: string): Promise<ImageRecord> {
+    const images = await this.db.read()
+    const found = findImage(images, input)
+    if (!found) throw new HypershipError(ErrorCodes.IMAGE_NOT_FOUND, `no such image in the store: ${input}`)
+    return found
+  }
+
+  /** Reads and parses an image's manifest. */
+  async manifest(rec: ImageRecord): Promise<{ manifest: Manifest; bytes: Buffer }> {
+    const bytes = await this.blobs.readBytes(rec.digest, MAX_METADATA)
+    return { manifest: parseManifest(bytes, rec.digest), bytes }
+  }
+
+  /** `docker tag SRC DST`. */
+  async tag(source: string, target: string): Promise<ImageRecord> {
+    const dst = canonicalTag(target)
+    return this.db.update((images) => {
+      const rec = findImage(images, source)
+      if (!rec) throw new HypershipError(ErrorCodes.IMAGE_NOT_FOUND, `no such image in the store: ${source}`)
+      moveTag(images, dst, rec.digest)
+      return rec
+    })
+  }
+
+  /**
+   * `docker rmi`: a name untags (and removes the image once no tag is
+   * left); a digest removes the image with all its tags. Returns what was
+   * untagged and whether the image went. Blobs no longer used by any image
+   * are dropped from the index; their cores are purged when blobs are open.
+   */
+  async remove(input: string): Promise<{ untagged: string[]; deleted?: string }> {
+    const byName = !isSha256(input) && !/^[a-f0-9]{12,64}$/.test(input)
+    const result = await this.db.update((images) => {
+      const rec = findImage(images, input)
+      if (!rec) throw new HypershipError(ErrorCodes.IMAGE_NOT_FOUND, `no such image in the store: ${input}`)
+      let untagged = rec.tags
+      if (byName) {
+        const name = canonicalTag(input)
+        untagged = [name]
+        rec.tags = rec.tags.filter((t) => t !== name)
+        if (rec.tags.length > 0) return { untagged }
+      }
+      delete images[rec.digest]
+      const stillUsed = new Set(Object.values(images).flatMap((r) => r.blobs))
+      const orphans = rec.blobs.filter((b) => !stillUsed.has(b))
+      return { untagged, deleted: rec.digest, orphans }
+    })
+    for (const digest of result.orphans ?? []) await this.#dropBlob(digest)
+    return { untagged: result.untagged, ...(result.deleted ? { deleted: result.deleted } : {}) }
+  }
+
+  async #dropBlob(digest: string): Promise<void> {
+    if (!this.#blobs) {
+      // TODO(#4): a garbage collector reclaims cores left behind by ref-only removals.
+      return
+    }
+    const entry = await this.#blobs.get(digest)
+    await this.#blobs.unindex(digest)
+    if (entry?.key) await this.#blobs.purgeCore({ key: entry.key })
+    debug('dropped unused blob %s', digest)
+  }
+
+  async #recover(): Promise<void> {
+    for (const { path, refs } of await staleJournals(this.layout.journal)) {
+      debug('recovering interrupted import %s (%d cores)', path, refs.length)
+      for (const ref of refs) {
+        if (ref.digest && (await this.blobs.get(ref.digest))) continue
+        await this.blobs.purgeCore(ref)
+      }
+      await rm(path, { force: true })
+    }
+  }
+}
+
+/** Looks an image up by name, digest or ID prefix in a snapshot. */
+export function findImage(images: Record<string, ImageRecord>, input: string): ImageRecord | undefined {
+  const all = Object.values(images)
+  const hex = /^(?:sha256:)?([a-f0-9]{12,64})$/.exec(input)?.[1]
+  if (hex) {
+    const hits = all.filter((r) => r.digest.slice(7).startsWith(hex) || r.config.slice(7).startsWith(hex))
+    if (hits.length === 1) return hits[0]
+    if (hits.length > 1) {
+      throw new HypershipError(ErrorCodes.BAD_REFERENCE, `${input} matches ${hits.length} images; give more digits`)
+    }
+    if (input.startsWith('sha256:')) return undefined
+  }
+  const ref = parseReference(input)
+  if (ref.digest) {
+    const rec = images[ref.digest]
+    return rec && (ref.tag === undefined || rec.tags.includes(`${repository(ref)}:${ref.tag}`)) ? rec : undefined
+  }
+  const name = formatReference(ref)
+  return all.find((r) => r.tags.includes(name))
+}
+
+async function checkFormat(layout: StoreLayout): Promise<void> {
+  const found = await readFile(layout.version, 'utf8').catch(() => undefined)
+  if (found === undefined) {
+    await writeFile(layout.version, FORMAT)
+    return
+  }
+  if (found !== FORMAT) {
+    throw new HypershipError(ErrorCodes.STORE_CORRUPT, `${layout.root} holds an unknown store format: ${found.trim().slice(0, 40)}`)
+  }
+}

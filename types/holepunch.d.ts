@@ -1,0 +1,148 @@
+// Hand-written declarations for the parts of the Holepunch stack hypership
+// uses. The packages ship no types; keep these to what src/ calls.
+
+declare module 'hypercore' {
+  import type { EventEmitter } from 'node:events'
+  import type { Readable } from 'node:stream'
+
+  namespace Hypercore {
+    interface Manifest {
+      version: number
+      signers: unknown[]
+      quorum: number
+      prologue: { hash: Buffer; length: number } | null
+    }
+    interface Download {
+      done(): Promise<void>
+      destroy(): void
+    }
+    interface Peer {
+      remotePublicKey: Buffer
+    }
+  }
+
+  class Hypercore extends EventEmitter {
+    static key(manifest: Hypercore.Manifest): Buffer
+    static discoveryKey(key: Buffer): Buffer
+    readonly key: Buffer
+    readonly discoveryKey: Buffer
+    readonly length: number
+    readonly contiguousLength: number
+    readonly byteLength: number
+    readonly writable: boolean
+    readonly closed: boolean
+    readonly peers: Hypercore.Peer[]
+    readonly manifest: Hypercore.Manifest | null
+    readonly core: { copyPrologue(state: unknown): Promise<void> }
+    readonly state: unknown
+    ready(): Promise<void>
+    close(): Promise<void>
+    append(blocks: Buffer | Buffer[]): Promise<{ length: number; byteLength: number }>
+    get(index: number, opts?: { wait?: boolean; timeout?: number }): Promise<Buffer | null>
+    has(start: number, end?: number): Promise<boolean>
+    update(opts?: { wait?: boolean }): Promise<boolean>
+    treeHash(length?: number): Promise<Buffer>
+    download(range?: { start?: number; end?: number; linear?: boolean }): Hypercore.Download
+    createReadStream(opts?: { start?: number; end?: number; wait?: boolean; timeout?: number }): Readable
+    findingPeers(): () => void
+    purge(): Promise<void>
+    info(opts?: { storage?: boolean }): Promise<{ contiguousLength: number; length: number; byteLength: number }>
+  }
+  export = Hypercore
+}
+
+declare module 'corestore' {
+  import type Hypercore from 'hypercore'
+  import type { Duplex } from 'node:stream'
+
+  namespace Corestore {
+    interface GetOptions {
+      name?: string
+      key?: Buffer
+      manifest?: Hypercore.Manifest
+      createIfMissing?: boolean
+      wait?: boolean
+      timeout?: number
+      valueEncoding?: string
+    }
+  }
+
+  class Corestore {
+    constructor(dir: string, opts?: Record<string, unknown>)
+    ready(): Promise<void>
+    close(): Promise<void>
+    get(opts: Corestore.GetOptions): Hypercore
+    replicate(stream: Duplex | boolean): Duplex
+    namespace(name: string): Corestore
+  }
+  export = Corestore
+}
+
+declare module 'hyperswarm' {
+  import type { EventEmitter } from 'node:events'
+  import type { Duplex } from 'node:stream'
+
+  namespace Hyperswarm {
+    interface PeerInfo {
+      publicKey: Buffer
+      topics: Buffer[]
+      client: boolean
+    }
+    interface Discovery {
+      flushed(): Promise<void>
+      destroy(): Promise<void>
+    }
+    interface Connection extends Duplex {
+      remotePublicKey: Buffer
+      rawStream?: { remoteHost?: string; remotePort?: number }
+    }
+    interface Options {
+      bootstrap?: Array<string | { host: string; port: number }>
+      keyPair?: { publicKey: Buffer; secretKey: Buffer }
+      dht?: unknown
+      firewall?: (remotePublicKey: Buffer) => boolean
+      maxPeers?: number
+    }
+  }
+
+  class Hyperswarm extends EventEmitter {
+    constructor(opts?: Hyperswarm.Options)
+    readonly connections: Set<Hyperswarm.Connection>
+    readonly keyPair: { publicKey: Buffer; secretKey: Buffer }
+    readonly dht: { destroyed: boolean }
+    join(topic: Buffer, opts?: { server?: boolean; client?: boolean }): Hyperswarm.Discovery
+    leave(topic: Buffer): Promise<void>
+    flush(): Promise<void>
+    listen(): Promise<void>
+    destroy(opts?: { force?: boolean }): Promise<void>
+    on(event: 'connection', fn: (conn: Hyperswarm.Connection, info: Hyperswarm.PeerInfo) => void): this
+    on(event: string, fn: (...args: any[]) => void): this
+  }
+  export = Hyperswarm
+}
+
+declare module 'hyperdht' {
+  import type { EventEmitter } from 'node:events'
+
+  class DHT extends EventEmitter {
+    static bootstrapper(port: number, host: string, opts?: Record<string, unknown>): DHT
+    constructor(opts?: Record<string, unknown>)
+    ready(): Promise<void>
+    destroy(): Promise<void>
+    address(): { host: string; port: number }
+  }
+  export = DHT
+}
+
+declare module 'hypercore-id-encoding' {
+  export function encode(key: Buffer): string
+  export function decode(id: string): Buffer
+  export function normalize(id: string | Buffer): string
+  export function isValid(id: string | Buffer): boolean
+}
+
+declare module 'hypercore-crypto' {
+  export function randomBytes(n: number): Buffer
+  export function discoveryKey(key: Buffer): Buffer
+  export function hash(data: Buffer | Buffer[]): Buffer
+}
