@@ -1,0 +1,224 @@
+import { setTimeout as sleep } from 'node:timers/promises'
+import type Hypercore from 'hypercore'
+import { ErrorCodes, HypershipError, hasCode } from '../errors.js'
+import { canonicalTag } from '../image/reference.js'
+import { logger } from '../log.js'
+import type { BlobEntry } from '../store/blob-store.js'
+import type { ImageRecord } from '../store/image-db.js'
+import type { ImportTx } from '../store/import-tx.js'
+import { MAX_METADATA } from '../store/manifest.js'
+import type { Store } from '../store/store.js'
+import { type CatalogImage, MAX_ENTRIES, decodeEntry, foldCatalog } from './catalog.js'
+import { replicateOn } from './share.js'
+import { decodeShareKey } from './share-key.js'
+import { type NetworkOptions, createSwarm } from './swarm.js'
+import { validateImage } from '../image/validate.js'
+
+const debug = logger('p2p')
+
+export interface ReceiveOptions extends NetworkOptions {
+  /** How long to look for someone serving the key, in ms (default 30 s). */
+  findTimeout?: number
+  /** How long a blob may go without a new verified chunk, in ms (default 60 s). */
+  stallTimeout?: number
+  /** Only these names (as given by the sharer); default: everything shared. */
+  select?: string[]
+  /** Called with progress; see ReceiveEvent. */
+  onEvent?: (event: ReceiveEvent) => void
+}
+
+/** Progress, as data. */
+export type ReceiveEvent =
+  | { type: 'searching'; key: string }
+  | { type: 'catalog'; images: Array<{ manifest: string; names: string[]; size: number }>; peers: number }
+  | { type: 'blob'; digest: string; size: number; have: number }
+  | { type: 'chunk'; digest: string; bytes: number; peer: string }
+  | { type: 'verified'; digest: string }
+
+export interface ReceiveResult {
+  images: ImageRecord[]
+  /** Bytes of verified chunks fetched from peers in this run. */
+  bytesReceived: number
+  /** Blobs skipped because the store already held them. */
+  blobsSkipped: number
+  blobsFetched: number
+  /** Public keys (hex) of the peers that sent chunks. */
+  peers: string[]
+}
+
+const PARALLEL_BLOBS = 3
+
+/**
+ * Finds whoever serves `shareKey`, fetches the chunks of every shared image
+ * that the store lacks (each chunk checked against its core's Merkle tree as
+ * it arrives), checks every blob's sha256, and commits the images with their
+ * names. On failure nothing becomes visible; chunks already fetched stay in
+ * the store, so a second run resumes.
+ */
+export async function receive(store: Store, shareKey: string, options: ReceiveOptions = {}): Promise<ReceiveResult> {
+  const key = decodeShareKey(shareKey)
+  const emit = options.onEvent ?? (() => {})
+  const swarm = createSwarm(options)
+  replicateOn(swarm, store)
+  const tx = await store.beginImport()
+  const stats = { bytes: 0, peers: new Set<string>(), skipped: 0, fetched: 0 }
+  try {
+    emit({ type: 'searching', key: shareKey })
+    const catalog = store.blobs.cores.get({ key })
+    await catalog.ready()
+    const found = catalog.findingPeers()
+    swarm.join(catalog.discoveryKey, { server: false, client: true })
+    swarm.flush().then(found, found)
+
+    const images = select(await readCatalog(catalog, options.findTimeout ?? 30_000, shareKey), options.select)
+    emit({
+      type: 'catalog',
+      peers: swarm.connections.size,
+      images: images.map((i) => ({ manifest: i.manifest, names: i.names, size: i.blobs.reduce((n, b) => n + b.size, 0) }))
+    })
+
+    const wanted = new Map<string, BlobEntry>()
+    for (const img of images) for (const b of img.blobs) wanted.set(b.digest, b)
+    const queue = [...wanted.values()]
+    const worker = async (): Promise<void> => {
+      for (let b = queue.shift(); b; b = queue.shift()) {
+        if (await tx.has(b.digest)) {
+          stats.skipped++
+          emit({ type: 'blob', digest: b.digest, size: b.size, have: b.size })
+          continue
+        }
+        await fetchBlob(store, tx, b, options.stallTimeout ?? 60_000, emit, stats)
+        stats.fetched++
+      }
+    }
+    await Promise.all(Array.from({ length: PARALLEL_BLOBS }, worker))
+
+    const commit = []
+    for (const img of images) {
+      const manifest = await tx.readBytes(img.manifest, MAX_METADATA)
+      await validateImage(tx, manifest, img.manifest)
+      commit.push({ names: img.names, manifest })
+    }
+    const records = await tx.commit(commit)
+    return { images: records, bytesReceived: stats.bytes, blobsSkipped: stats.skipped, blobsFetched: stats.fetched, peers: [...stats.peers] }
+  } catch (err) {
+    await tx.abort()
+    throw err
+  } finally {
+    await swarm.destroy()
+  }
+}
+
+async function readCatalog(catalog: Hypercore, timeout: number, shareKey: string) {
+  const deadline = Date.now() + timeout
+  while (catalog.length === 0) {
+    if (Date.now() > deadline) {
+      throw new HypershipError(
+        ErrorCodes.NO_PEERS,
+        `nobody is sharing ${shareKey} (looked for ${Math.round(timeout / 1000)} s; is the sharer running, and on the same --bootstrap?)`
+      )
+    }
+    await Promise.race([catalog.update({ wait: true }), sleep(500)])
+    if (catalog.length === 0) await sleep(200)
+  }
+  if (catalog.length > MAX_ENTRIES) {
+    throw new HypershipError(ErrorCodes.PEER_INVALID, `catalog has ${catalog.length} entries, more than ${MAX_ENTRIES}`)
+  }
+  const entries = []
+  for (let i = 0; i < catalog.length; i++) {
+    const block = await catalog.get(i, { timeout: Math.max(deadline - Date.now(), 10_000) })
+    if (!block) throw new HypershipError(ErrorCodes.STALLED, `catalog entry ${i} never arrived`)
+    entries.push(decodeEntry(block, i))
+  }
+  debug('catalog of %s: %d entries', shareKey, entries.length)
+  return foldCatalog(entries)
+}
+
+function select(images: CatalogImage[], names: string[] | undefined): CatalogImage[] {
+  if (!names || names.length === 0) return images
+  return names.map((n) => {
+    const want = /^sha256:/.test(n) ? n : canonicalTag(n)
+    const img = images.find((i) => i.manifest === want || i.names.includes(want))
+    if (!img) throw new HypershipError(ErrorCodes.IMAGE_NOT_FOUND, `the share has no image ${n}`)
+    return img
+  })
+}
+
+async function fetchBlob(
+  store: Store,
+  tx: ImportTx,
+  entry: BlobEntry,
+  stallTimeout: number,
+  emit: (e: ReceiveEvent) => void,
+  stats: { bytes: number; peers: Set<string> }
+): Promise<void> {
+  if (entry.size === 0) {
+    tx.adopt(entry)
+    return
+  }
+  const core = store.blobs.cores.get({ key: Buffer.from(entry.key, 'hex') })
+  await core.ready()
+  let last = Date.now()
+  const onDownload = (_index: number, bytes: number, from: Hypercore.Peer) => {
+    last = Date.now()
+    stats.bytes += bytes
+    const peer = from?.remotePublicKey?.toString('hex') ?? 'unknown'
+    stats.peers.add(peer)
+    emit({ type: 'chunk', digest: entry.digest, bytes, peer })
+  }
+  core.on('download', onDownload)
+  try {
+    while (core.length < entry.blocks) {
+      if (Date.now() - last > stallTimeout) throw stalled(entry, 'no peer sent its chunk list')
+      await Promise.race([core.update({ wait: true }), sleep(500)])
+    }
+    if (core.length !== entry.blocks || core.byteLength !== entry.size) {
+      throw new HypershipError(ErrorCodes.PEER_INVALID, `core for ${entry.digest} has ${core.byteLength} bytes, catalog says ${entry.size}`)
+    }
+    const have = await contiguousBytes(core, entry)
+    emit({ type: 'blob', digest: entry.digest, size: entry.size, have })
+    const download = core.download({ start: 0, end: entry.blocks })
+    let done = false
+    const watchdog = (async () => {
+      while (!done) {
+        await sleep(1000)
+        if (!done && Date.now() - last > stallTimeout) {
+          download.destroy()
+          throw stalled(entry, 'no chunk arrived')
+        }
+      }
+    })()
+    try {
+      await Promise.race([download.done(), watchdog])
+    } finally {
+      done = true
+    }
+    await verifyDownloaded(store, entry)
+    tx.adopt(entry)
+    emit({ type: 'verified', digest: entry.digest })
+  } finally {
+    core.off('download', onDownload)
+    await core.close().catch(() => {})
+  }
+}
+
+async function contiguousBytes(core: Hypercore, entry: BlobEntry): Promise<number> {
+  const n = core.contiguousLength
+  return n >= entry.blocks ? entry.size : n * (entry.size / entry.blocks)
+}
+
+/** Hashes the downloaded blob; a mismatch means the sharer published a lie. */
+async function verifyDownloaded(store: Store, entry: BlobEntry): Promise<void> {
+  try {
+    for await (const _ of store.blobs.openEntry(entry)) void _
+  } catch (err) {
+    if (!hasCode(err, ErrorCodes.DIGEST_MISMATCH) && !hasCode(err, ErrorCodes.SIZE_MISMATCH)) throw err
+    await store.blobs.purgeCore({ key: entry.key })
+    throw new HypershipError(ErrorCodes.PEER_INVALID, `peer served core ${entry.key.slice(0, 12)}… whose bytes are not ${entry.digest}`, { cause: err })
+  }
+}
+
+function stalled(entry: BlobEntry, why: string): HypershipError {
+  return new HypershipError(ErrorCodes.STALLED, `fetching ${entry.digest} stalled: ${why}; what arrived is kept, run receive again to resume`)
+}
+
