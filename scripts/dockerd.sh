@@ -39,8 +39,11 @@ start() {
   exec_root=$(mktemp -d /tmp/hsd.XXXXXX)
   echo "$exec_root" >"$dir/exec-root"
   mkdir -p "$dir/data"
+  # An empty config keeps a host-wide /etc/docker/daemon.json out of it.
+  echo '{}' >"$dir/daemon.json"
 
   nohup dockerd \
+    --config-file "$dir/daemon.json" \
     --data-root "$dir/data" \
     --exec-root "$exec_root" \
     --pidfile "$pidfile" \
