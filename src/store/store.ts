@@ -17,9 +17,10 @@ const FORMAT = 'hypership-store 1\n'
 export interface OpenOptions {
   /**
    * Open the blob cores too (the default). Commands that only read or change
-   * refs (`ls`, `tag`) pass false, so they work while another process seeds.
+   * refs (`ls`, `tag`) pass false, so they work while another process seeds;
+   * 'optional' opens them unless another process holds them.
    */
-  blobs?: boolean
+  blobs?: boolean | 'optional'
 }
 
 /**
@@ -50,7 +51,9 @@ export class Store {
       await blobs.ready()
     } catch (err) {
       await blobs.close().catch(() => {})
-      if (/lock/i.test((err as Error).message)) {
+      const busy = /lock/i.test((err as Error).message)
+      if (busy && options.blobs === 'optional') return new Store(layout, undefined)
+      if (busy) {
         throw new HypershipError(
           ErrorCodes.STORE_BUSY,
           `store ${dir} is in use by another hypership process (a running share or receive); stop it or use another --store`,

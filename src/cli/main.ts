@@ -1,0 +1,57 @@
+import yargs from 'yargs'
+import { ErrorCodes, HypershipError } from '../errors.js'
+import * as bootstrap from './commands/bootstrap.js'
+import * as load from './commands/load.js'
+import * as ls from './commands/ls.js'
+import * as receive from './commands/receive.js'
+import * as rm from './commands/rm.js'
+import * as save from './commands/save.js'
+import * as share from './commands/share.js'
+import * as tag from './commands/tag.js'
+import { out } from './output.js'
+
+const ISSUES = 'https://github.com/hypership/hypership/issues/new'
+
+/** Runs the CLI with `argv` (without node and script) and sets the exit code. */
+export async function main(argv: string[]): Promise<void> {
+  const verbose = argv.includes('--verbose') || argv.includes('-v')
+  try {
+    await yargs(argv)
+      .scriptName('hypership')
+      .usage('$0 <command> [options]\n\nMove Docker/OCI images between people over a peer-to-peer swarm.')
+      .option('store', { type: 'string', describe: 'store directory (env HYPERSHIP_HOME)', global: true })
+      .option('verbose', { alias: 'v', type: 'boolean', describe: 'print error details', global: true })
+      .command(share)
+      .command(receive)
+      .command(save)
+      .command(load)
+      .command(ls)
+      .command(tag)
+      .command(rm)
+      .command(bootstrap)
+      .demandCommand(1, 'Name a command; see --help.')
+      .strict()
+      .recommendCommands()
+      .fail((msg, err) => {
+        throw err ?? new HypershipError(ErrorCodes.BAD_REFERENCE, msg)
+      })
+      .help()
+      .version()
+      .wrap(Math.min(100, process.stdout.columns || 100))
+      .parseAsync()
+  } catch (err) {
+    process.exitCode = report(err, verbose)
+  }
+}
+
+/** Prints one line for an error and returns the exit code. */
+function report(err: unknown, verbose: boolean): number {
+  if (err instanceof HypershipError) {
+    out.error(`${err.message} [${err.code}]`)
+    if (verbose && err.cause) out.info(`caused by: ${(err.cause as Error).stack ?? String(err.cause)}`)
+    return err.code === ErrorCodes.BAD_REFERENCE ? 2 : 1
+  }
+  out.error(`internal error: ${(err as Error)?.message ?? String(err)} [${ErrorCodes.INTERNAL}]`)
+  out.info(verbose ? String((err as Error)?.stack) : `this is a bug; rerun with --verbose and report it at ${ISSUES}`)
+  return 70
+}
