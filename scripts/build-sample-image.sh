@@ -28,7 +28,8 @@ die() { echo "build-sample-image: $*" >&2; exit 1; }
 say() { echo "build-sample-image: $*" >&2; }
 
 for tool in apt-get dpkg-deb tar gzip sha256sum; do
-  command -v "$tool" >/dev/null || die "$tool not found (install it, or run scripts/test.sh)"
+  command -v "$tool" >/dev/null ||
+    die "$tool not found (install it, or run scripts/test.sh)"
 done
 tar --version | grep -q 'GNU tar' || die "GNU tar is required for --sort=name"
 
@@ -47,7 +48,8 @@ fetch_deb() {
   [ "$(id -u)" = 0 ] && sandbox=(-o APT::Sandbox::User=root)
   if ! (cd "$dl" && apt-get "${sandbox[@]}" download busybox-static >&2); then
     rm -rf "$dl"
-    die "apt-get download busybox-static failed; if apt has no package lists yet, run 'apt-get update' (as root) and retry"
+    die "apt-get download busybox-static failed; if apt has no package" \
+      "lists yet, run 'apt-get update' (as root) and retry"
   fi
   # A rename is atomic, so a concurrent build never sees half a file.
   for f in "$dl"/*.deb; do mv "$f" "$debs/"; done
@@ -96,17 +98,29 @@ diff_id=sha256:$(sha "$work/layer.tar")
 layer=sha256:$(sha "$work/layer.tar.gz")
 layer_size=$(size "$work/layer.tar.gz")
 
-# 3. Config, manifest and index, as compact JSON with a fixed key order.
+# 3. Config, manifest and index. Every value below is a digest, a number or
+# a fixed string, so plain concatenation yields valid, compact JSON with a
+# fixed key order (no jq needed).
+json() { local IFS=; printf '%s' "$*"; }
+oci_mt=application/vnd.oci.image
 blobs=$work/oci/blobs/sha256
 mkdir -p "$blobs"
 
-printf '{"architecture":"amd64","os":"linux","created":"%s","config":{"Env":["PATH=/bin"],"Cmd":["sh"]},"rootfs":{"type":"layers","diff_ids":["%s"]},"history":[{"created":"%s","created_by":"scripts/build-sample-image.sh: busybox-static rootfs"}]}' \
-  "$created" "$diff_id" "$created" >"$work/config.json"
+json '{"architecture":"amd64","os":"linux","created":"' "$created" '",' \
+  '"config":{"Env":["PATH=/bin"],"Cmd":["sh"]},' \
+  '"rootfs":{"type":"layers","diff_ids":["' "$diff_id" '"]},' \
+  '"history":[{"created":"' "$created" '",' \
+  '"created_by":"scripts/build-sample-image.sh: busybox-static rootfs"}]}' \
+  >"$work/config.json"
 config=sha256:$(sha "$work/config.json")
 config_size=$(size "$work/config.json")
 
-printf '{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"%s","size":%d},"layers":[{"mediaType":"application/vnd.oci.image.layer.v1.tar+gzip","digest":"%s","size":%d}]}' \
-  "$config" "$config_size" "$layer" "$layer_size" >"$work/manifest.json"
+json '{"schemaVersion":2,"mediaType":"' "$oci_mt" '.manifest.v1+json",' \
+  '"config":{"mediaType":"' "$oci_mt" '.config.v1+json",' \
+  '"digest":"' "$config" '","size":' "$config_size" '},' \
+  '"layers":[{"mediaType":"' "$oci_mt" '.layer.v1.tar+gzip",' \
+  '"digest":"' "$layer" '","size":' "$layer_size" '}]}' \
+  >"$work/manifest.json"
 manifest=sha256:$(sha "$work/manifest.json")
 manifest_size=$(size "$work/manifest.json")
 
@@ -114,19 +128,26 @@ mv "$work/layer.tar.gz" "$blobs/${layer#sha256:}"
 mv "$work/config.json" "$blobs/${config#sha256:}"
 mv "$work/manifest.json" "$blobs/${manifest#sha256:}"
 
-printf '{"imageLayoutVersion":"1.0.0"}' >"$work/oci/oci-layout"
-printf '{"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"%s","size":%d,"annotations":{"io.containerd.image.name":"docker.io/%s:%s","org.opencontainers.image.ref.name":"%s"}}]}' \
-  "$manifest" "$manifest_size" "$name" "$tag" "$tag" >"$work/oci/index.json"
+json '{"imageLayoutVersion":"1.0.0"}' >"$work/oci/oci-layout"
+json '{"schemaVersion":2,"mediaType":"' "$oci_mt" '.index.v1+json",' \
+  '"manifests":[{"mediaType":"' "$oci_mt" '.manifest.v1+json",' \
+  '"digest":"' "$manifest" '","size":' "$manifest_size" ',' \
+  '"annotations":{"io.containerd.image.name":"docker.io/' "$name:$tag" '",' \
+  '"org.opencontainers.image.ref.name":"' "$tag" '"}}]}' \
+  >"$work/oci/index.json"
 
 # 4. docker 20.10 cannot load a plain OCI layout, but it loads one that also
 # carries a docker manifest.json pointing into blobs/. The gzip layer is fine.
 docker_dir=$work/docker
 cp -a "$work/oci" "$docker_dir"
-printf '[{"Config":"blobs/sha256/%s","RepoTags":["%s:%s"],"Layers":["blobs/sha256/%s"]}]' \
-  "${config#sha256:}" "$name" "$tag" "${layer#sha256:}" >"$docker_dir/manifest.json"
+json '[{"Config":"blobs/sha256/' "${config#sha256:}" '",' \
+  '"RepoTags":["' "$name:$tag" '"],' \
+  '"Layers":["blobs/sha256/' "${layer#sha256:}" '"]}]' \
+  >"$docker_dir/manifest.json"
 # Legacy loaders key a tag by its top layer ID; with one layer that is the
 # chain ID, which equals the diff_id.
-printf '{"%s":{"%s":"%s"}}' "$name" "$tag" "${diff_id#sha256:}" >"$docker_dir/repositories"
+json '{"' "$name" '":{"' "$tag" '":"' "${diff_id#sha256:}" '"}}' \
+  >"$docker_dir/repositories"
 
 chmod -R u=rwX,go=rX "$work/oci" "$docker_dir"
 det_tar -C "$work/oci" -cf "$work/sample.oci.tar" blobs index.json oci-layout
@@ -139,7 +160,10 @@ mv "$work/oci" "$out/oci"
 mv -f "$work/sample.oci.tar" "$out/sample.oci.tar"
 mv -f "$work/sample.docker.tar" "$out/sample.docker.tar"
 
-say "wrote $out/oci, $out/sample.oci.tar ($(size "$out/sample.oci.tar") B), $out/sample.docker.tar ($(size "$out/sample.docker.tar") B)"
+for f in sample.oci.tar sample.docker.tar; do
+  say "wrote $out/$f ($(size "$out/$f") bytes)"
+done
+say "wrote $out/oci/"
 echo "manifest-digest $manifest"
 echo "config-digest $config"
 echo "layer-digest $layer"

@@ -27,10 +27,12 @@ alive() { [ -n "${1:-}" ] && kill -0 "$1" 2>/dev/null; }
 
 start() {
   [ "$(id -u)" = 0 ] || die "dockerd needs root"
-  command -v dockerd >/dev/null || die "dockerd not found: apt-get install docker.io (or run scripts/test.sh)"
+  command -v dockerd >/dev/null ||
+    die "dockerd not found: apt-get install docker.io (or run scripts/test.sh)"
   command -v curl >/dev/null || die "curl not found: apt-get install curl"
   # 108 bytes including the NUL terminator.
-  [ ${#sock} -le 100 ] || die "socket path too long (${#sock} bytes): $sock; use a shorter DIR"
+  [ ${#sock} -le 100 ] ||
+    die "socket path too long (${#sock} bytes): $sock; use a shorter DIR"
   if [ -f "$pidfile" ] && alive "$(cat "$pidfile")"; then
     die "a dockerd is already running for $dir (pid $(cat "$pidfile"))"
   fi
@@ -55,7 +57,10 @@ start() {
 
   for _ in $(seq 1 300); do
     if ping; then echo "unix://$sock"; return; fi
-    alive "$pid" || { tail -n 20 "$dir/dockerd.log" >&2; die "dockerd exited during startup, see $dir/dockerd.log"; }
+    if ! alive "$pid"; then
+      tail -n 20 "$dir/dockerd.log" >&2
+      die "dockerd exited during startup, see $dir/dockerd.log"
+    fi
     sleep 0.1
   done
   kill "$pid" 2>/dev/null || true

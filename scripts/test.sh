@@ -67,7 +67,8 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 node_major=$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)
-[ "$node_major" -ge 20 ] || die "Node 20 or newer is required (found: $(node --version 2>&1))"
+[ "$node_major" -ge 20 ] ||
+  die "Node 20 or newer is required (found: $(node --version 2>&1))"
 
 if [ ! -f node_modules/.package-lock.json ] ||
   [ package-lock.json -nt node_modules/.package-lock.json ] ||

@@ -46,7 +46,9 @@ describe('scripts/build-sample-image.sh', () => {
 
   test('the OCI layout is consistent with the printed digests', async () => {
     const oci = path.join(first.dir, 'oci')
-    const index = JSON.parse(await readFile(path.join(oci, 'index.json'), 'utf8'))
+    const index = JSON.parse(
+      await readFile(path.join(oci, 'index.json'), 'utf8')
+    )
     assert.equal(index.manifests.length, 1)
     assert.equal(index.manifests[0].digest, first.manifest)
     assert.deepEqual(index.manifests[0].annotations, {
@@ -54,7 +56,9 @@ describe('scripts/build-sample-image.sh', () => {
       'org.opencontainers.image.ref.name': '1.0'
     })
 
-    const manifest = JSON.parse(await readFile(blobPath(oci, first.manifest), 'utf8'))
+    const manifest = JSON.parse(
+      await readFile(blobPath(oci, first.manifest), 'utf8')
+    )
     assert.equal(manifest.config.digest, first.config)
     assert.deepEqual(
       manifest.layers.map((l: { digest: string }) => l.digest),
@@ -71,7 +75,9 @@ describe('scripts/build-sample-image.sh', () => {
   })
 
   test('skopeo reads the layout and both archives', async () => {
-    const oci = (await skopeoInspect(`oci:${first.dir}/oci:1.0`)) as InspectOutput
+    const oci = (await skopeoInspect(
+      `oci:${first.dir}/oci:1.0`
+    )) as InspectOutput
     assert.equal(oci.Digest, first.manifest)
     assert.equal(oci.Architecture, 'amd64')
     assert.equal(oci.Os, 'linux')
@@ -89,7 +95,9 @@ describe('scripts/build-sample-image.sh', () => {
     assert.equal(dockerTar.Architecture, 'amd64')
     assert.deepEqual(dockerTar.Layers, [first.diffId])
 
-    const config = (await skopeoInspect(`oci:${first.dir}/oci:1.0`, ['--config'])) as {
+    const config = (await skopeoInspect(`oci:${first.dir}/oci:1.0`, [
+      '--config'
+    ])) as {
       config: { Cmd: string[] }
       rootfs: { diff_ids: string[] }
     }
@@ -97,28 +105,36 @@ describe('scripts/build-sample-image.sh', () => {
     assert.deepEqual(config.rootfs.diff_ids, [first.diffId])
   })
 
-  test('docker 20.10 loads the docker archive', { timeout: 120_000 }, async () => {
-    const dockerd = await startDockerd()
-    after(() => dockerd.stop())
+  test(
+    'docker 20.10 loads the docker archive',
+    { timeout: 120_000 },
+    async () => {
+      const dockerd = await startDockerd()
+      after(() => dockerd.stop())
 
-    const load = await dockerd.docker(['load', '-i', path.join(first.dir, 'sample.docker.tar')])
-    assert.equal(load.code, 0, load.stderr)
-    assert.match(load.stdout, /Loaded image: hypership\/sample:1\.0/)
+      const load = await dockerd.docker([
+        'load',
+        '-i',
+        path.join(first.dir, 'sample.docker.tar')
+      ])
+      assert.equal(load.code, 0, load.stderr)
+      assert.match(load.stdout, /Loaded image: hypership\/sample:1\.0/)
 
-    const res = await dockerd.docker(['image', 'inspect', NAME])
-    assert.equal(res.code, 0, res.stderr)
-    const [image] = JSON.parse(res.stdout) as Array<{
-      Id: string
-      RepoTags: string[]
-      Architecture: string
-      RootFS: { Layers: string[] }
-    }>
-    assert.ok(image)
-    assert.equal(image.Id, first.config)
-    assert.deepEqual(image.RepoTags, [NAME])
-    assert.equal(image.Architecture, 'amd64')
-    assert.deepEqual(image.RootFS.Layers, [first.diffId])
-  })
+      const res = await dockerd.docker(['image', 'inspect', NAME])
+      assert.equal(res.code, 0, res.stderr)
+      const [image] = JSON.parse(res.stdout) as Array<{
+        Id: string
+        RepoTags: string[]
+        Architecture: string
+        RootFS: { Layers: string[] }
+      }>
+      assert.ok(image)
+      assert.equal(image.Id, first.config)
+      assert.deepEqual(image.RepoTags, [NAME])
+      assert.equal(image.Architecture, 'amd64')
+      assert.deepEqual(image.RootFS.Layers, [first.diffId])
+    }
+  )
 })
 
 /** Runs the build script into `dir` and parses the digests it prints. */
@@ -143,14 +159,19 @@ async function build(dir: string): Promise<Build> {
 
 /** sha256 of a file, or of every file (by relative path) under a directory. */
 async function fingerprint(p: string): Promise<string> {
-  const entries = await readdir(p, { recursive: true, withFileTypes: true }).catch(() => null)
+  const entries = await readdir(p, {
+    recursive: true,
+    withFileTypes: true
+  }).catch(() => null)
   if (!entries) return sha256(await readFile(p))
 
   const lines: string[] = []
   for (const e of entries) {
     const full = path.join(e.parentPath, e.name)
     const rel = path.relative(p, full)
-    lines.push(e.isFile() ? `${rel} ${sha256(await readFile(full))}` : `${rel}/`)
+    lines.push(
+      e.isFile() ? `${rel} ${sha256(await readFile(full))}` : `${rel}/`
+    )
   }
   return lines.sort().join('\n')
 }
@@ -167,7 +188,10 @@ function repoRoot(): string {
   let dir = path.dirname(fileURLToPath(import.meta.url))
   while (!existsSync(path.join(dir, 'scripts', 'build-sample-image.sh'))) {
     const up = path.dirname(dir)
-    if (up === dir) throw new Error('cannot find the repository root above ' + import.meta.url)
+    if (up === dir)
+      throw new Error(
+        'cannot find the repository root above ' + import.meta.url
+      )
     dir = up
   }
   return dir

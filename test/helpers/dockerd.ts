@@ -1,6 +1,13 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { constants } from 'node:fs'
-import { access, mkdtemp, open, readFile, rm, writeFile } from 'node:fs/promises'
+import {
+  access,
+  mkdtemp,
+  open,
+  readFile,
+  rm,
+  writeFile
+} from 'node:fs/promises'
 import http from 'node:http'
 import path from 'node:path'
 
@@ -13,13 +20,13 @@ export interface CommandResult {
 
 /** A private Docker daemon. The caller must `stop()` it, e.g. in `after`. */
 export interface Dockerd {
-  /** `unix://…/docker.sock`, for `docker -H` and skopeo's `--*-daemon-host`. */
+  /** `unix://…/docker.sock`, for `docker -H` and skopeo's daemon host. */
   host: string
   /** The socket itself, for `http.request({ socketPath })`. */
   socketPath: string
   /** Runs Debian's docker 20.10 client against this daemon only. */
   docker(args: string[]): Promise<CommandResult>
-  /** SIGTERM, wait for exit (SIGKILL after 15 s), delete its files. Idempotent. */
+  /** SIGTERM, wait (SIGKILL after 15 s), delete its files. Idempotent. */
   stop(): Promise<void>
 }
 
@@ -39,7 +46,10 @@ let exitHookInstalled = false
  */
 export async function startDockerd(): Promise<Dockerd> {
   if (process.getuid?.() !== 0) {
-    throw new Error('startDockerd: dockerd needs root; run the tests as root (scripts/test.sh)')
+    throw new Error(
+      'startDockerd: dockerd needs root; run the tests as root ' +
+        '(scripts/test.sh)'
+    )
   }
   const dockerd = await findExecutable('dockerd', ['/usr/sbin', '/usr/bin'])
   if (!dockerd) throw missing('dockerd')
@@ -58,15 +68,20 @@ export async function startDockerd(): Promise<Dockerd> {
   const child = spawn(
     dockerd,
     [
-      '--config-file', configFile,
-      '--data-root', path.join(dir, 'data'),
-      '--exec-root', path.join(dir, 'exec'),
-      '--pidfile', path.join(dir, 'dockerd.pid'),
+      '--config-file',
+      configFile,
+      '--data-root',
+      path.join(dir, 'data'),
+      '--exec-root',
+      path.join(dir, 'exec'),
+      '--pidfile',
+      path.join(dir, 'dockerd.pid'),
       '--storage-driver=vfs',
       '--iptables=false',
       '--ip6tables=false',
       '--bridge=none',
-      '--host', host
+      '--host',
+      host
     ],
     { stdio: ['ignore', log.fd, log.fd] }
   )
@@ -88,14 +103,17 @@ export async function startDockerd(): Promise<Dockerd> {
   const handle: Dockerd = {
     host,
     socketPath,
-    docker: (args) => runCommand(DOCKER_CLIENT, ['-H', host, ...args], clientEnv),
+    docker: (args) =>
+      runCommand(DOCKER_CLIENT, ['-H', host, ...args], clientEnv),
     stop() {
       stopping ??= (async () => {
         if (alive) {
           child.kill('SIGTERM')
           if (!(await within(exited, STOP_TIMEOUT_MS))) {
             child.kill('SIGKILL')
-            await killPidFile(path.join(dir, 'exec', 'containerd', 'containerd.pid'))
+            await killPidFile(
+              path.join(dir, 'exec', 'containerd', 'containerd.pid')
+            )
             await exited
           }
         }
@@ -111,7 +129,9 @@ export async function startDockerd(): Promise<Dockerd> {
     if (!alive || Date.now() > deadline) {
       const tail = await logTail(logPath)
       await handle.stop()
-      const why = alive ? `did not answer _ping within ${READY_TIMEOUT_MS / 1000} s` : 'exited during startup'
+      const why = alive
+        ? `did not answer _ping within ${READY_TIMEOUT_MS / 1000} s`
+        : 'exited during startup'
       throw new Error(`startDockerd: dockerd ${why}; log tail:\n${tail}`)
     }
     await sleep(100)
@@ -141,14 +161,23 @@ function track(child: ChildProcess): void {
 
 function clientEnvironment(configDir: string): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env, DOCKER_CONFIG: configDir }
-  for (const name of ['DOCKER_HOST', 'DOCKER_CONTEXT', 'DOCKER_TLS_VERIFY', 'DOCKER_CERT_PATH']) {
+  for (const name of [
+    'DOCKER_HOST',
+    'DOCKER_CONTEXT',
+    'DOCKER_TLS_VERIFY',
+    'DOCKER_CERT_PATH'
+  ]) {
     delete env[name]
   }
   return env
 }
 
 /** Runs a command to completion and collects its output as UTF-8. */
-export function runCommand(file: string, args: string[], env: NodeJS.ProcessEnv): Promise<CommandResult> {
+export function runCommand(
+  file: string,
+  args: string[],
+  env: NodeJS.ProcessEnv
+): Promise<CommandResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(file, args, { env, stdio: ['ignore', 'pipe', 'pipe'] })
     const out: Buffer[] = []
@@ -168,10 +197,13 @@ export function runCommand(file: string, args: string[], env: NodeJS.ProcessEnv)
 
 function ping(socketPath: string): Promise<boolean> {
   return new Promise((resolve) => {
-    const req = http.get({ socketPath, path: '/_ping', agent: false, timeout: 2000 }, (res) => {
-      res.resume()
-      resolve(res.statusCode === 200)
-    })
+    const req = http.get(
+      { socketPath, path: '/_ping', agent: false, timeout: 2000 },
+      (res) => {
+        res.resume()
+        resolve(res.statusCode === 200)
+      }
+    )
     req.once('error', () => resolve(false))
     req.once('timeout', () => {
       req.destroy()
@@ -215,7 +247,11 @@ async function unmountUnder(dir: string): Promise<void> {
   const points = info
     .split('\n')
     .map((line) => line.split(' ')[4] ?? '')
-    .map((p) => p.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8))))
+    .map((p) =>
+      p.replace(/\\([0-7]{3})/g, (_, o: string) =>
+        String.fromCharCode(parseInt(o, 8))
+      )
+    )
     .filter((p) => p.startsWith(dir + '/'))
     .sort((a, b) => b.length - a.length)
   for (const p of points) await runCommand('umount', ['-l', p], process.env)
@@ -234,8 +270,14 @@ async function isExecutable(file: string): Promise<boolean> {
 }
 
 /** The first executable called `name` on PATH or in `extraDirs`, or null. */
-export async function findExecutable(name: string, extraDirs: string[]): Promise<string | null> {
-  const dirs = [...(process.env.PATH ?? '').split(':').filter(Boolean), ...extraDirs]
+export async function findExecutable(
+  name: string,
+  extraDirs: string[]
+): Promise<string | null> {
+  const dirs = [
+    ...(process.env.PATH ?? '').split(':').filter(Boolean),
+    ...extraDirs
+  ]
   for (const d of dirs) {
     const file = path.join(d, name)
     if (await isExecutable(file)) return file

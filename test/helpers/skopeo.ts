@@ -11,16 +11,24 @@ export async function skopeo(args: string[]): Promise<CommandResult> {
   skopeoPath ??= findExecutable('skopeo', ['/usr/bin'])
   const file = await skopeoPath
   if (!file) {
-    throw new Error('skopeo not found; install it (apt-get install skopeo) or run scripts/test.sh')
+    throw new Error(
+      'skopeo not found; install it (apt-get install skopeo) ' +
+        'or run scripts/test.sh'
+    )
   }
   return runCommand(file, args, process.env)
 }
 
-/** Runs `skopeo inspect [extra…] ref` and parses its JSON; throws on failure. */
-export async function skopeoInspect(ref: string, extra: string[] = []): Promise<unknown> {
+/** Runs `skopeo inspect [extra…] ref`, parses its JSON; throws on failure. */
+export async function skopeoInspect(
+  ref: string,
+  extra: string[] = []
+): Promise<unknown> {
   const res = await skopeo(['inspect', ...extra, ref])
   if (res.code !== 0) {
-    throw new Error(`skopeo inspect ${ref} exited ${res.code}: ${res.stderr.trim()}`)
+    throw new Error(
+      `skopeo inspect ${ref} exited ${res.code}: ${res.stderr.trim()}`
+    )
   }
   return JSON.parse(res.stdout) as unknown
 }
