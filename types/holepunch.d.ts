@@ -128,6 +128,7 @@ declare module 'hyperdht' {
     static bootstrapper(port: number, host: string, opts?: Record<string, unknown>): DHT
     constructor(opts?: Record<string, unknown>)
     ready(): Promise<void>
+    fullyBootstrapped(): Promise<void>
     destroy(): Promise<void>
     address(): { host: string; port: number }
   }

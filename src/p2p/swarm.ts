@@ -28,10 +28,20 @@ export function parseBootstrap(value: string | string[] | undefined): string[] |
   return items
 }
 
-/** A swarm on the configured DHT. Caller must `await swarm.destroy()` so the process can exit. */
+/**
+ * A swarm on the configured DHT. Caller must `await swarm.destroy()` so the
+ * process can exit.
+ *
+ * On a private DHT (explicit bootstrap nodes: an offline LAN, loopback) the
+ * node declares itself reachable (`firewalled: false`). Without that, two
+ * peers that both believe they are firewalled end up with half-open
+ * connections on a NAT-less network: the client sees a connection, the
+ * server never does. On the public DHT the default NAT detection stays.
+ */
 export function createSwarm(options: NetworkOptions): Hyperswarm {
   debug('creating swarm, bootstrap %s', options.bootstrap?.join(',') ?? '(public DHT)')
-  return new Hyperswarm(options.bootstrap ? { bootstrap: options.bootstrap } : {})
+  if (!options.bootstrap) return new Hyperswarm()
+  return new Hyperswarm({ dht: new DHT({ bootstrap: options.bootstrap, firewalled: false }) })
 }
 
 /** A running DHT bootstrap node. */
@@ -41,14 +51,32 @@ export interface BootstrapNode {
   close(): Promise<void>
 }
 
+/** DHT nodes a bootstrap process runs: one alone does not hold announcements reliably. */
+const BOOTSTRAP_NODES = 3
+
 /**
- * Starts a DHT bootstrap node on `host:port` (port 0 picks a free one), for
- * LANs with no internet and for tests. It never contacts other nodes.
+ * Starts a small DHT on `host:port` (port 0 picks a free one) for networks
+ * with no internet and for tests: a persistent, non-firewalled first node
+ * that others bootstrap from, plus two more so announcements have a home.
+ * It never contacts any other host.
  */
 export async function startBootstrap(host = '127.0.0.1', port = 0): Promise<BootstrapNode> {
-  const node = DHT.bootstrapper(port, host)
-  await node.ready()
-  const addr = node.address()
-  debug('bootstrap node on %s:%d', host, addr.port)
-  return { host, port: addr.port, close: () => node.destroy() }
+  const nodes: DHT[] = []
+  const first = new DHT({ ephemeral: false, firewalled: false, bootstrap: [], port, host })
+  nodes.push(first)
+  try {
+    await first.fullyBootstrapped()
+    const bootstrap = [{ host, port: first.address().port }]
+    while (nodes.length < BOOTSTRAP_NODES) {
+      const node = new DHT({ ephemeral: false, firewalled: false, bootstrap, host })
+      nodes.push(node)
+      await node.fullyBootstrapped()
+    }
+  } catch (err) {
+    await Promise.all(nodes.map((n) => n.destroy()))
+    throw err
+  }
+  const bound = first.address().port
+  debug('bootstrap DHT on %s:%d (%d nodes)', host, bound, nodes.length)
+  return { host, port: bound, close: async () => void (await Promise.all(nodes.map((n) => n.destroy()))) }
 }

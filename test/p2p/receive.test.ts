@@ -1,0 +1,80 @@
+import assert from 'node:assert/strict'
+import { randomBytes } from 'node:crypto'
+import { Readable } from 'node:stream'
+import { test } from 'node:test'
+import { receive } from '../../src/p2p/receive.js'
+import { Share, replicateOn } from '../../src/p2p/share.js'
+import { createSwarm, startBootstrap } from '../../src/p2p/swarm.js'
+import { BLOCK_SIZE } from '../../src/store/blob-store.js'
+import { Store } from '../../src/store/store.js'
+import { tmpdir } from '../helpers/tmp.js'
+import { syntheticImage } from '../helpers/synthetic.js'
+
+async function storeWith(layer: Buffer, names: string[]) {
+  const store = await Store.open(await tmpdir())
+  const img = syntheticImage(layer)
+  const tx = await store.beginImport()
+  await tx.put(Readable.from([img.layer]), 'layer')
+  await tx.put(Readable.from([img.config]), 'config')
+  const records = await tx.commit([{ names, manifest: img.manifest }])
+  return { store, img, records }
+}
+
+test('receive fetches a shared image over a local DHT and verifies it', async (t) => {
+  const boot = await startBootstrap()
+  t.after(() => boot.close())
+  const bootstrap = [`${boot.host}:${boot.port}`]
+
+  const a = await storeWith(randomBytes(3 * BLOCK_SIZE + 99), ['docker.io/library/app:1'])
+  const share = await Share.create(a.store)
+  await share.publish(a.records)
+  const swarm = createSwarm({ bootstrap })
+  replicateOn(swarm, a.store)
+  await share.announce(swarm)
+  t.after(async () => {
+    await swarm.destroy()
+    await a.store.close()
+  })
+
+  const b = await Store.open(await tmpdir())
+  t.after(() => b.close())
+  const events: string[] = []
+  const result = await receive(b, share.record.key, { bootstrap, findTimeout: 20_000, onEvent: (e) => events.push(e.type) })
+  assert.equal(result.images.length, 1)
+  assert.equal(result.images[0]?.digest, a.img.manifestDigest)
+  assert.deepEqual(result.images[0]?.tags, ['docker.io/library/app:1'])
+  assert.equal(result.blobsFetched, 3)
+  assert.ok(result.bytesReceived >= a.img.layer.length, `received ${result.bytesReceived}`)
+  assert.ok(events.includes('verified'))
+
+  const parts: Buffer[] = []
+  for await (const p of await b.blobs.open(a.img.layerDigest)) parts.push(p as Buffer)
+  assert.deepEqual(Buffer.concat(parts), a.img.layer)
+
+  // a second receive of the same share fetches nothing
+  const again = await receive(b, share.record.key, { bootstrap, findTimeout: 20_000 })
+  assert.equal(again.blobsFetched, 0)
+  assert.equal(again.bytesReceived, 0)
+  assert.equal(again.blobsSkipped, 3)
+})
+
+test('receive says nobody serves a key after the configured wait', async (t) => {
+  const boot = await startBootstrap()
+  t.after(() => boot.close())
+  const b = await Store.open(await tmpdir())
+  t.after(() => b.close())
+  const key = 'yryyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyy'
+  const started = Date.now()
+  await assert.rejects(receive(b, key, { bootstrap: [`${boot.host}:${boot.port}`], findTimeout: 2000 }), { code: 'HS_ERR_NO_PEERS' })
+  assert.ok(Date.now() - started < 15_000)
+  assert.deepEqual(await b.images(), [])
+})
+
+test('a malformed share key is refused', async () => {
+  const b = await Store.open(await tmpdir())
+  try {
+    await assert.rejects(receive(b, 'not-a-key', { bootstrap: ['127.0.0.1:9'] }), { code: 'HS_ERR_BAD_KEY' })
+  } finally {
+    await b.close()
+  }
+})
