@@ -1,0 +1,91 @@
+import assert from 'node:assert/strict'
+import { execFile } from 'node:child_process'
+import { join } from 'node:path'
+import { promisify } from 'node:util'
+import { fileURLToPath } from 'node:url'
+import { before, test } from 'node:test'
+import { hypership, localDht, start } from '../helpers/cli.js'
+import { startDockerd, type Dockerd } from '../helpers/dockerd.js'
+import { skopeoInspect } from '../helpers/skopeo.js'
+import { tmpdir } from '../helpers/tmp.js'
+
+const run = promisify(execFile)
+const BUILD = fileURLToPath(new URL('../../../scripts/build-sample-image.sh', import.meta.url))
+
+interface Sample {
+  dir: string
+  manifest: string
+  config: string
+  diffId: string
+}
+
+let sample: Sample
+before(async () => {
+  const dir = await tmpdir()
+  const { stdout } = await run('bash', [BUILD, dir])
+  const field = (name: string) => new RegExp(`^${name}\\s+(sha256:[a-f0-9]{64})$`, 'm').exec(stdout)?.[1] ?? ''
+  sample = { dir, manifest: field('manifest-digest'), config: field('config-digest'), diffId: field('diff-id') }
+  assert.match(sample.config, /^sha256:/, stdout)
+})
+
+test('share in one process, receive in another: same image, verified, loadable by docker', async (t) => {
+  const dht = await localDht()
+  const net = { HYPERSHIP_BOOTSTRAP: dht.bootstrap }
+  const sharerStore = await tmpdir()
+  const sharer = await start(['share', '--store', sharerStore, join(sample.dir, 'sample.docker.tar')], net)
+  const key = sharer.firstLine.trim()
+  assert.match(key, /^[a-z0-9]{52}$/)
+
+  const receiverStore = await tmpdir()
+  const out = join(await tmpdir(), 'received.tar')
+  const r = await hypership(['receive', key, '--store', receiverStore, '-o', out, '--json', '--timeout', '20'], net)
+  assert.equal(r.code, 0, r.stderr)
+  const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>)
+  const summary = lines.at(-1) as { type: string; images: Array<{ id: string; names: string[]; digest: string }>; bytesReceived: number; peers: string[] }
+  assert.equal(summary.type, 'summary')
+  assert.equal(summary.images[0]?.id, sample.config)
+  assert.deepEqual(summary.images[0]?.names, ['docker.io/hypership/sample:1.0'])
+  assert.ok(summary.bytesReceived > 1_000_000, `bytesReceived ${summary.bytesReceived}`)
+  assert.equal(summary.peers.length, 1)
+
+  const ls = await hypership(['ls', '--store', receiverStore, '--json'])
+  const listed = ls.stdout.trim().split('\n').map((l) => JSON.parse(l) as { id: string; names: string[] })
+  assert.deepEqual(listed.map((i) => [i.id, i.names]), [[sample.config, ['docker.io/hypership/sample:1.0']]])
+
+  // skopeo reads what receive -o wrote
+  const inspected = await skopeoInspect(`docker-archive:${out}`, ['--config'])
+  assert.deepEqual((inspected as { rootfs: { diff_ids: string[] } }).rootfs.diff_ids, [sample.diffId])
+
+  // a real dockerd loads it with the same image ID
+  const docker: Dockerd = await startDockerd()
+  t.after(() => docker.stop())
+  const loaded = await docker.docker(['load', '-i', out])
+  assert.equal(loaded.code, 0, loaded.stderr)
+  const inspect = JSON.parse((await docker.docker(['image', 'inspect', 'hypership/sample:1.0'])).stdout) as Array<{ Id: string; RootFS: { Layers: string[] } }>
+  assert.equal(inspect[0]?.Id, sample.config)
+  assert.deepEqual(inspect[0]?.RootFS.Layers, [sample.diffId])
+
+  // --load goes through the Engine API into a fresh store
+  await docker.docker(['rmi', 'hypership/sample:1.0'])
+  const viaApi = await hypership(['receive', key, '--store', await tmpdir(), '--load', '--timeout', '20'], { ...net, DOCKER_HOST: docker.host })
+  assert.equal(viaApi.code, 0, viaApi.stderr)
+  const again = JSON.parse((await docker.docker(['image', 'inspect', 'hypership/sample:1.0'])).stdout) as Array<{ Id: string }>
+  assert.equal(again[0]?.Id, sample.config)
+
+  // SIGTERM ends the sharer cleanly
+  assert.equal(await sharer.stop('SIGTERM'), 0, sharer.stderr())
+  await dht.stop()
+})
+
+test('receive of a key nobody serves fails after the wait with a clear error', async () => {
+  const dht = await localDht()
+  const store = await tmpdir()
+  const r = await hypership(['receive', 'yryyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyy', '--store', store, '--timeout', '2'], {
+    HYPERSHIP_BOOTSTRAP: dht.bootstrap
+  })
+  assert.equal(r.code, 1)
+  assert.match(r.stderr, /nobody is sharing .* \[HS_ERR_NO_PEERS\]/)
+  const ls = await hypership(['ls', '--store', store, '--json'])
+  assert.equal(ls.stdout, '')
+  await dht.stop()
+})
