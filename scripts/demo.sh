@@ -45,17 +45,20 @@ say "alice shares the image (her own store)"
 mkfifo "$work/share.out"
 hs share --store "$work/alice" .cache/sample/sample.docker.tar >"$work/share.out" 2>"$work/share.err" & pids+=($!)
 read -r key <"$work/share.out"
-sed 's/^/  alice: /' "$work/share.err"
 echo "share key: $key"
 
 load=()
-if curl -sf --max-time 2 --unix-socket "${DOCKER_HOST#unix://}" http://d/_ping >/dev/null 2>&1 ||
-  { [ -z "${DOCKER_HOST:-}" ] && curl -sf --max-time 2 --unix-socket /var/run/docker.sock http://d/_ping >/dev/null 2>&1; }; then
+docker_sock=${DOCKER_HOST:-unix:///var/run/docker.sock}
+if [ -S "${docker_sock#unix://}" ] && node -e '
+  require("http").get({ socketPath: process.argv[1], path: "/_ping", timeout: 2000 }, (r) => process.exit(r.statusCode === 200 ? 0 : 1))
+    .on("error", () => process.exit(1))' "${docker_sock#unix://}"; then
   load=(--load)
 fi
 
 say "bob receives it (another process, another store)"
 time hs receive "$key" --store "$work/bob" -o "$work/received.tar" "${load[@]}"
+
+sed 's/^/  alice: /' "$work/share.err"
 
 say "bob's store"
 hs ls --store "$work/bob"
