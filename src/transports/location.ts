@@ -85,6 +85,10 @@ export async function parseLocation(input: string): Promise<Location> {
   }
   if (input === '') throw bad(input, 'empty')
   if ((await statOrUndefined(input)) !== undefined) return { kind: await sniffPath(input), path: input }
+  // image names never start like a path or end in an archive extension
+  if (/^(\/|\.\.?\/|~)/.test(input) || /\.(tar|tgz|tar\.gz|tar\.zst)$/.test(input)) {
+    throw new HypershipError(ErrorCodes.IO, `${input}: no such file or directory`)
+  }
   return { kind: 'store', reference: input }
 }
 

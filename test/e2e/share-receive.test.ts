@@ -20,8 +20,9 @@ interface Sample {
 }
 
 let sample: Sample
+const sampleDir = tmpdir()
 before(async () => {
-  const dir = await tmpdir()
+  const dir = await sampleDir
   const { stdout } = await run('bash', [BUILD, dir])
   const field = (name: string) => new RegExp(`^${name}\\s+(sha256:[a-f0-9]{64})$`, 'm').exec(stdout)?.[1] ?? ''
   sample = { dir, manifest: field('manifest-digest'), config: field('config-digest'), diffId: field('diff-id') }

@@ -1,4 +1,4 @@
-import { rm } from 'node:fs/promises'
+import { mkdir, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { ArgumentsCamelCase, Argv } from 'yargs'
 import { exportImages } from '../../copy/export.js'
@@ -45,7 +45,10 @@ export async function handler(args: ArgumentsCamelCase<Args>): Promise<void> {
     const names = result.images.flatMap((r) => r.tags.map((t) => familiarName(parseReference(t))))
 
     let archive = args.output
-    if (args.load && !archive) archive = join(store.layout.tmp, `load-${process.pid}.tar`)
+    if (args.load && !archive) {
+      await mkdir(store.layout.tmp, { recursive: true })
+      archive = join(store.layout.tmp, `load-${process.pid}.tar`)
+    }
     if (archive) await exportImages(store, result.images, await openDestination(`docker-archive:${archive}`))
     let loaded: string[] = []
     try {
