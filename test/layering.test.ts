@@ -15,7 +15,7 @@ const ALLOWED: Record<string, string[]> = {
   transports: ['.', 'image', 'archive', 'transports'],
   store: ['.', 'image', 'store'],
   copy: ['.', 'image', 'archive', 'store', 'copy'],
-  p2p: ['.', 'image', 'store', 'p2p'],
+  p2p: ['.', 'image', 'archive', 'store', 'p2p'],
   cli: ['.', 'image', 'archive', 'transports', 'store', 'copy', 'p2p', 'cli']
 }
 

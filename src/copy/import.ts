@@ -18,7 +18,7 @@ export async function importImages(store: Store, source: ImageSource, options: R
   try {
     const sink = new InspectingSink(tx)
     const found = await source.read(sink, options)
-    for (const image of found) await validateImage(tx, image.manifest, source.description)
+    for (const image of found) await validateImage(tx, image.manifest, source.description, (d) => sink.result(d)?.diffId)
     const records = await tx.commit(found)
     debug('imported %d images from %s', records.length, source.description)
     return records

@@ -12,11 +12,17 @@ const UNCOMPRESSED = new Set<string>([MediaTypes.ociLayer, MediaTypes.dockerLaye
 
 /**
  * Checks an image's invariants from its manifest: the config parses, has as
- * many diff_ids as the manifest has layers, and every uncompressed layer's
- * digest is its diff_id. Blob digests and sizes are checked where the bytes
- * enter the store; compressed layers' diff_ids where they are decompressed.
+ * many diff_ids as the manifest has layers, every uncompressed layer's
+ * digest is its diff_id, and every layer whose uncompressed digest
+ * `diffIdOf` knows (measured while the bytes streamed in) matches the
+ * config. Blob digests and sizes are checked where the bytes enter the store.
  */
-export async function validateImage(blobs: BlobBytes, manifestBytes: Buffer, what: string): Promise<{ manifest: Manifest; config: ImageConfig }> {
+export async function validateImage(
+  blobs: BlobBytes,
+  manifestBytes: Buffer,
+  what: string,
+  diffIdOf: (digest: string) => string | undefined = () => undefined
+): Promise<{ manifest: Manifest; config: ImageConfig }> {
   const manifest = parseManifest(manifestBytes, what)
   const raw = await blobs.readBytes(manifest.config.digest, MAX_METADATA)
   let config: ImageConfig
@@ -35,6 +41,13 @@ export async function validateImage(blobs: BlobBytes, manifestBytes: Buffer, wha
   manifest.layers.forEach((layer, i) => {
     if (UNCOMPRESSED.has(layer.mediaType) && layer.digest !== diffIds[i]) {
       throw new HypershipError(ErrorCodes.DIFF_ID_MISMATCH, `layer ${i} of ${what}: digest ${layer.digest} is not its diff_id ${diffIds[i]}`)
+    }
+    const measured = diffIdOf(layer.digest)
+    if (measured !== undefined && measured !== diffIds[i]) {
+      throw new HypershipError(
+        ErrorCodes.DIFF_ID_MISMATCH,
+        `layer ${i} of ${what} (${layer.digest}) uncompresses to ${measured}, but the config says ${diffIds[i]}`
+      )
     }
   })
   return { manifest, config }

@@ -1,4 +1,6 @@
+import { pipeline } from 'node:stream/promises'
 import { setTimeout as sleep } from 'node:timers/promises'
+import { LayerInspector } from '../archive/inspector.js'
 import type Hypercore from 'hypercore'
 import { ErrorCodes, HypershipError, hasCode } from '../errors.js'
 import { canonicalTag } from '../image/reference.js'
@@ -77,6 +79,7 @@ export async function receive(store: Store, shareKey: string, options: ReceiveOp
       images: images.map((i) => ({ manifest: i.manifest, names: i.names, size: i.blobs.reduce((n, b) => n + b.size, 0) }))
     })
 
+    const diffIds = new Map<string, string>()
     const wanted = new Map<string, BlobEntry>()
     for (const img of images) for (const b of img.blobs) wanted.set(b.digest, b)
     const queue = [...wanted.values()]
@@ -87,7 +90,7 @@ export async function receive(store: Store, shareKey: string, options: ReceiveOp
           emit({ type: 'blob', digest: b.digest, size: b.size, have: b.size })
           continue
         }
-        await fetchBlob(store, tx, b, options.stallTimeout ?? 60_000, emit, stats)
+        await fetchBlob(store, tx, b, options.stallTimeout ?? 60_000, emit, stats, diffIds)
         stats.fetched++
       }
     }
@@ -96,7 +99,7 @@ export async function receive(store: Store, shareKey: string, options: ReceiveOp
     const commit = []
     for (const img of images) {
       const manifest = await tx.readBytes(img.manifest, MAX_METADATA)
-      await validateImage(tx, manifest, img.manifest)
+      await validateImage(tx, manifest, img.manifest, (d) => diffIds.get(d))
       commit.push({ names: img.names, manifest })
     }
     const records = await tx.commit(commit)
@@ -150,7 +153,8 @@ async function fetchBlob(
   entry: BlobEntry,
   stallTimeout: number,
   emit: (e: ReceiveEvent) => void,
-  stats: { bytes: number; peers: Set<string> }
+  stats: { bytes: number; peers: Set<string> },
+  diffIds: Map<string, string>
 ): Promise<void> {
   if (entry.size === 0) {
     tx.adopt(entry)
@@ -193,7 +197,7 @@ async function fetchBlob(
     } finally {
       done = true
     }
-    await verifyDownloaded(store, entry)
+    diffIds.set(entry.digest, await verifyDownloaded(store, entry))
     tx.adopt(entry)
     emit({ type: 'verified', digest: entry.digest })
   } finally {
@@ -207,10 +211,17 @@ async function contiguousBytes(core: Hypercore, entry: BlobEntry): Promise<numbe
   return n >= entry.blocks ? entry.size : n * (entry.size / entry.blocks)
 }
 
-/** Hashes the downloaded blob; a mismatch means the sharer published a lie. */
-async function verifyDownloaded(store: Store, entry: BlobEntry): Promise<void> {
+/**
+ * Hashes the downloaded blob (a mismatch means the sharer published a lie)
+ * and returns its uncompressed digest, measured in the same pass.
+ */
+async function verifyDownloaded(store: Store, entry: BlobEntry): Promise<string> {
   try {
-    for await (const _ of store.blobs.openEntry(entry)) void _
+    const inspector = new LayerInspector(`blob ${entry.digest}`)
+    await pipeline(store.blobs.openEntry(entry), inspector, async function (source: AsyncIterable<Buffer>) {
+      for await (const _ of source) void _
+    })
+    return inspector.result().diffId
   } catch (err) {
     if (!hasCode(err, ErrorCodes.DIGEST_MISMATCH) && !hasCode(err, ErrorCodes.SIZE_MISMATCH)) throw err
     await store.blobs.purgeCore({ key: entry.key })

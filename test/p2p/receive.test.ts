@@ -2,6 +2,7 @@ import assert from 'node:assert/strict'
 import { randomBytes } from 'node:crypto'
 import { Readable } from 'node:stream'
 import { test } from 'node:test'
+import { sha256 } from '../../src/image/digest.js'
 import { receive } from '../../src/p2p/receive.js'
 import { Share, replicateOn } from '../../src/p2p/share.js'
 import { createSwarm, startBootstrap } from '../../src/p2p/swarm.js'
@@ -77,4 +78,71 @@ test('a malformed share key is refused', async () => {
   } finally {
     await b.close()
   }
+})
+
+test('a sharer whose catalog lies about a blob gets nothing into the store', async (t) => {
+  const boot = await startBootstrap()
+  t.after(() => boot.close())
+  const bootstrap = [`${boot.host}:${boot.port}`]
+  const a = await storeWith(randomBytes(BLOCK_SIZE + 5), ['docker.io/library/honest:1'])
+  const layer = await a.store.blobs.get(a.img.layerDigest)
+  assert.ok(layer)
+  // publish the real core under the digest of other bytes of the same size
+  const forged = randomBytes(layer.size)
+  const lie = syntheticImage(forged)
+  const tx = await a.store.beginImport()
+  await tx.put(Readable.from([lie.config]), 'config')
+  await tx.put(Readable.from([forged]), 'forged layer')
+  await tx.commit([{ names: ['docker.io/library/liar:1'], manifest: lie.manifest }])
+  const share = await Share.create(a.store)
+  const blobs = []
+  for (const d of [lie.manifestDigest, lie.configDigest]) blobs.push(await a.store.blobs.get(d))
+  blobs.push({ ...layer, digest: lie.layerDigest })
+  await share.catalog.append(Buffer.from(JSON.stringify({ v: 1, op: 'put', manifest: lie.manifestDigest, names: ['docker.io/library/liar:1'], blobs })))
+  const swarm = createSwarm({ bootstrap })
+  replicateOn(swarm, a.store)
+  await share.announce(swarm)
+  t.after(async () => {
+    await swarm.destroy()
+    await a.store.close()
+  })
+
+  const b = await Store.open(await tmpdir())
+  t.after(() => b.close())
+  await assert.rejects(receive(b, share.record.key, { bootstrap, findTimeout: 20_000 }), { code: 'HS_ERR_PEER_INVALID' })
+  assert.deepEqual(await b.images(), [])
+  assert.equal(await b.blobs.get(lie.layerDigest), undefined)
+  assert.equal(await b.blobs.get(a.img.layerDigest), undefined)
+})
+
+test('an image whose config does not match its layers is refused on receive', async (t) => {
+  const boot = await startBootstrap()
+  t.after(() => boot.close())
+  const bootstrap = [`${boot.host}:${boot.port}`]
+  const a = await Store.open(await tmpdir())
+  const img = syntheticImage(randomBytes(1000))
+  // a config that names another diff_id; the store itself does not judge images
+  const config = Buffer.from(JSON.stringify({ rootfs: { type: 'layers', diff_ids: [`sha256:${'0'.repeat(64)}`] } }))
+  const manifest = Buffer.from(
+    img.manifest.toString().replace(img.configDigest, sha256(config)).replace(`"size":${img.config.length}`, `"size":${config.length}`)
+  )
+  const tx = await a.beginImport()
+  await tx.put(Readable.from([img.layer]), 'layer')
+  await tx.put(Readable.from([config]), 'config')
+  const records = await tx.commit([{ names: ['docker.io/library/bad:1'], manifest }])
+  const share = await Share.create(a)
+  await share.publish(records)
+  const swarm = createSwarm({ bootstrap })
+  replicateOn(swarm, a)
+  await share.announce(swarm)
+  t.after(async () => {
+    await swarm.destroy()
+    await a.close()
+  })
+
+  const b = await Store.open(await tmpdir())
+  t.after(() => b.close())
+  await assert.rejects(receive(b, share.record.key, { bootstrap, findTimeout: 20_000 }), { code: 'HS_ERR_DIFF_ID_MISMATCH' })
+  assert.deepEqual(await b.images(), [])
+  assert.deepEqual(await b.blobs.list(), [])
 })
