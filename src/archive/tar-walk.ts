@@ -61,8 +61,9 @@ class Entry implements TarEntry {
   }
 }
 
+/** Reads and discards an entry body the handler did not want. */
 async function drain(source: Source): Promise<void> {
-  for await (const _chunk of source); // eslint-disable-line no-empty
+  for await (const chunk of source) void chunk
 }
 
 /**

@@ -1,7 +1,6 @@
 import { createReadStream } from 'node:fs'
-import { stat } from 'node:fs/promises'
+import { readFile, stat } from 'node:fs/promises'
 import { join } from 'node:path'
-import { readFile } from 'node:fs/promises'
 import type { ArchiveContents } from '../../archive/contents.js'
 import { ErrorCodes, HypershipError, wrap } from '../../errors.js'
 import { digestHex } from '../../image/digest.js'
