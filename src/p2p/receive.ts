@@ -49,6 +49,8 @@ export interface ReceiveResult {
 }
 
 const PARALLEL_BLOBS = 3
+/** Quiet time after which a blob's missing chunks are requested again. */
+const NUDGE_MS = 5000
 
 /**
  * Finds whoever serves `shareKey`, fetches the chunks of every shared image
@@ -181,28 +183,42 @@ async function fetchBlob(
     }
     const have = await contiguousBytes(core, entry)
     emit({ type: 'blob', digest: entry.digest, size: entry.size, have })
-    const download = core.download({ start: 0, end: entry.blocks })
-    let done = false
-    const watchdog = (async () => {
-      while (!done) {
-        await sleep(1000)
-        if (!done && Date.now() - last > stallTimeout) {
-          download.destroy()
-          throw stalled(entry, 'no chunk arrived')
-        }
-      }
-    })()
-    try {
-      await Promise.race([download.done(), watchdog])
-    } finally {
-      done = true
-    }
+    await downloadAll(core, entry, () => last, stallTimeout)
     diffIds.set(entry.digest, await verifyDownloaded(store, entry))
     tx.adopt(entry)
     emit({ type: 'verified', digest: entry.digest })
   } finally {
     core.off('download', onDownload)
     await core.close().catch(() => {})
+  }
+}
+
+/**
+ * Downloads every block of a core. When no chunk has arrived for a while the
+ * range is requested afresh, which unsticks requests a peer never answered;
+ * after `stallTimeout` without a chunk it gives up.
+ */
+async function downloadAll(core: Hypercore, entry: BlobEntry, lastChunk: () => number, stallTimeout: number): Promise<void> {
+  const range = { start: 0, end: entry.blocks }
+  let download = core.download(range)
+  let nudged = Date.now()
+  for (;;) {
+    const finished = download.done().then(
+      () => true,
+      () => false
+    )
+    if (await Promise.race([finished, sleep(1000).then(() => false)])) return
+    const idle = Date.now() - lastChunk()
+    if (idle > stallTimeout) {
+      download.destroy()
+      throw stalled(entry, 'no chunk arrived')
+    }
+    if (idle > NUDGE_MS && Date.now() - nudged > NUDGE_MS) {
+      debug('no chunk of %s for %d ms from %d peers; requesting the range again', entry.digest, idle, core.peers.length)
+      download.destroy()
+      download = core.download(range)
+      nudged = Date.now()
+    }
   }
 }
 

@@ -9,7 +9,7 @@ import { writeFileAtomic } from '../store/atomic.js'
 import type { BlobEntry } from '../store/blob-store.js'
 import type { ImageRecord } from '../store/image-db.js'
 import type { Store } from '../store/store.js'
-import { type CatalogEntry, encodeEntry } from './catalog.js'
+import { type CatalogEntry, decodeEntry, encodeEntry, foldCatalog } from './catalog.js'
 import { encodeShareKey } from './share-key.js'
 
 const debug = logger('p2p')
@@ -77,10 +77,39 @@ export class Share {
     debug('published %d images to %s (catalog length %d)', images.length, this.record.key, this.catalog.length)
   }
 
-  /** Announces the share on the swarm and serves it until the swarm is destroyed. */
+  /**
+   * Announces the share on the swarm and serves it until `close`. Every blob
+   * core the catalog names is held open meanwhile: Corestore closes cores no
+   * session holds once their replication looks idle, which would cut a
+   * receiver off mid-blob whenever a disk read is slow.
+   */
   async announce(swarm: Hyperswarm): Promise<void> {
+    for (const entry of await this.#blobEntries()) {
+      if (!entry.key || this.#held.has(entry.key)) continue
+      const core = this.#store.blobs.cores.get({ key: Buffer.from(entry.key, 'hex') })
+      await core.ready()
+      this.#held.set(entry.key, core)
+    }
     await swarm.join(this.catalog.discoveryKey, { server: true, client: false }).flushed()
-    debug('announced %s', this.record.key)
+    debug('announced %s holding %d blob cores', this.record.key, this.#held.size)
+  }
+
+  /** Releases the cores `announce` held and the catalog. */
+  async close(): Promise<void> {
+    const cores = [...this.#held.values(), this.catalog]
+    this.#held.clear()
+    await Promise.all(cores.map((c) => c.close().catch(() => {})))
+  }
+
+  readonly #held = new Map<string, Hypercore>()
+
+  async #blobEntries(): Promise<BlobEntry[]> {
+    const entries: CatalogEntry[] = []
+    for (let i = 0; i < this.catalog.length; i++) {
+      const block = await this.catalog.get(i)
+      if (block) entries.push(decodeEntry(block, i))
+    }
+    return foldCatalog(entries).flatMap((image) => image.blobs)
   }
 }
 

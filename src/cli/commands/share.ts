@@ -51,6 +51,7 @@ export async function handler(args: ArgumentsCamelCase<Args>): Promise<void> {
       out.info('Stopping…')
     } finally {
       await swarm.destroy()
+      await share.close()
     }
   } finally {
     await store.close()
