@@ -68,7 +68,7 @@ declare module 'corestore' {
   }
 
   class Corestore {
-    constructor(dir: string, opts?: Record<string, unknown>)
+    constructor(storage: string | object, opts?: Record<string, unknown>)
     ready(): Promise<void>
     close(): Promise<void>
     get(opts: Corestore.GetOptions): Hypercore
@@ -146,4 +146,11 @@ declare module 'hypercore-crypto' {
   export function randomBytes(n: number): Buffer
   export function discoveryKey(key: Buffer): Buffer
   export function hash(data: Buffer | Buffer[]): Buffer
+}
+
+declare module 'hypercore-storage' {
+  class CoreStorage {
+    constructor(dir: string, opts?: { writeBufferSize?: number; [key: string]: unknown })
+  }
+  export = CoreStorage
 }

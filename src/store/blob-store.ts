@@ -5,6 +5,7 @@ import { Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import Corestore from 'corestore'
 import Hypercore from 'hypercore'
+import CoreStorage from 'hypercore-storage'
 import { ErrorCodes, HypershipError, wrap } from '../errors.js'
 import { DigestingStream, digestHex, isSha256 } from '../image/digest.js'
 import { logger } from '../log.js'
@@ -16,6 +17,8 @@ const debug = logger('store')
 export const BLOCK_SIZE = 1 << 20
 /** Blocks handed to hypercore per append call. */
 const APPEND_BATCH = 4
+/** RocksDB memtable size for the blob store. */
+const WRITE_BUFFER = 8 << 20
 /** An index entry is tiny; anything bigger is damage. */
 const MAX_INDEX_ENTRY = 4096
 
@@ -50,7 +53,9 @@ export class BlobStore {
   readonly #indexDir: string
 
   constructor(coresDir: string, indexDir: string) {
-    this.cores = new Corestore(coresDir)
+    // Smaller RocksDB memtables than the 64 MiB default: blocks go to blob
+    // files anyway, and this caps the plateau a long transfer climbs to.
+    this.cores = new Corestore(new CoreStorage(coresDir, { writeBufferSize: WRITE_BUFFER }))
     this.#indexDir = indexDir
   }
 
