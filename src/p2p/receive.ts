@@ -11,7 +11,7 @@ import type { ImportTx } from '../store/import-tx.js'
 import { MAX_METADATA } from '../store/manifest.js'
 import type { Store } from '../store/store.js'
 import { type CatalogImage, MAX_ENTRIES, decodeEntry, foldCatalog } from './catalog.js'
-import { replicateOn } from './share.js'
+import { Seeder } from './seeder.js'
 import { decodeShareKey } from './share-key.js'
 import { type NetworkOptions, createSwarm } from './swarm.js'
 import { validateImage } from '../image/validate.js'
@@ -27,6 +27,11 @@ export interface ReceiveOptions extends NetworkOptions {
   select?: string[]
   /** Called with progress; see ReceiveEvent. */
   onEvent?: (event: ReceiveEvent) => void
+  /**
+   * Receive on this seeder's swarm and, once the images are in, seed the
+   * share from this store too. Without it a swarm lives for this call only.
+   */
+  seeder?: Seeder
 }
 
 /** Progress, as data. */
@@ -46,6 +51,8 @@ export interface ReceiveResult {
   blobsFetched: number
   /** Public keys (hex) of the peers that sent chunks. */
   peers: string[]
+  /** Verified chunk bytes per peer (hex public key). */
+  bytesByPeer: Record<string, number>
 }
 
 const PARALLEL_BLOBS = 3
@@ -62,13 +69,14 @@ const NUDGE_MS = 5000
 export async function receive(store: Store, shareKey: string, options: ReceiveOptions = {}): Promise<ReceiveResult> {
   const key = decodeShareKey(shareKey)
   const emit = options.onEvent ?? (() => {})
-  const swarm = createSwarm(options)
-  replicateOn(swarm, store)
+  const seeder = options.seeder ?? new Seeder(store, createSwarm(options))
+  const swarm = seeder.swarm
   const tx = await store.beginImport()
-  const stats = { bytes: 0, peers: new Set<string>(), skipped: 0, fetched: 0 }
+  let catalog: Hypercore | undefined
+  const stats = { bytes: 0, peers: new Map<string, number>(), skipped: 0, fetched: 0 }
   try {
     emit({ type: 'searching', key: shareKey })
-    const catalog = store.blobs.cores.get({ key })
+    catalog = store.blobs.cores.get({ key })
     await catalog.ready()
     const found = catalog.findingPeers()
     swarm.join(catalog.discoveryKey, { server: false, client: true })
@@ -105,12 +113,21 @@ export async function receive(store: Store, shareKey: string, options: ReceiveOp
       commit.push({ names: img.names, manifest })
     }
     const records = await tx.commit(commit)
-    return { images: records, bytesReceived: stats.bytes, blobsSkipped: stats.skipped, blobsFetched: stats.fetched, peers: [...stats.peers] }
+    if (options.seeder) {
+      await options.seeder.seed(catalog)
+      catalog = undefined
+    }
+    return { images: records, bytesReceived: stats.bytes, blobsSkipped: stats.skipped, blobsFetched: stats.fetched, peers: [...stats.peers.keys()], bytesByPeer: Object.fromEntries(stats.peers) }
   } catch (err) {
     await tx.abort()
     throw err
   } finally {
-    await swarm.destroy()
+    if (catalog && options.seeder) await swarm.leave(catalog.discoveryKey)
+    await catalog?.close()
+    if (!options.seeder) {
+      await seeder.close()
+      await swarm.destroy()
+    }
   }
 }
 
@@ -155,7 +172,7 @@ async function fetchBlob(
   entry: BlobEntry,
   stallTimeout: number,
   emit: (e: ReceiveEvent) => void,
-  stats: { bytes: number; peers: Set<string> },
+  stats: { bytes: number; peers: Map<string, number> },
   diffIds: Map<string, string>
 ): Promise<void> {
   if (entry.size === 0) {
@@ -169,7 +186,7 @@ async function fetchBlob(
     last = Date.now()
     stats.bytes += bytes
     const peer = from?.remotePublicKey?.toString('hex') ?? 'unknown'
-    stats.peers.add(peer)
+    stats.peers.set(peer, (stats.peers.get(peer) ?? 0) + bytes)
     emit({ type: 'chunk', digest: entry.digest, bytes, peer })
   }
   core.on('download', onDownload)

@@ -2,14 +2,13 @@ import { randomBytes } from 'node:crypto'
 import { mkdir, readFile, readdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import type Hypercore from 'hypercore'
-import type Hyperswarm from 'hyperswarm'
 import { ErrorCodes, HypershipError } from '../errors.js'
 import { logger } from '../log.js'
 import { writeFileAtomic } from '../store/atomic.js'
 import type { BlobEntry } from '../store/blob-store.js'
 import type { ImageRecord } from '../store/image-db.js'
 import type { Store } from '../store/store.js'
-import { type CatalogEntry, decodeEntry, encodeEntry, foldCatalog } from './catalog.js'
+import { type CatalogEntry, encodeEntry } from './catalog.js'
 import { encodeShareKey } from './share-key.js'
 
 const debug = logger('p2p')
@@ -77,39 +76,9 @@ export class Share {
     debug('published %d images to %s (catalog length %d)', images.length, this.record.key, this.catalog.length)
   }
 
-  /**
-   * Announces the share on the swarm and serves it until `close`. Every blob
-   * core the catalog names is held open meanwhile: Corestore closes cores no
-   * session holds once their replication looks idle, which would cut a
-   * receiver off mid-blob whenever a disk read is slow.
-   */
-  async announce(swarm: Hyperswarm): Promise<void> {
-    for (const entry of await this.#blobEntries()) {
-      if (!entry.key || this.#held.has(entry.key)) continue
-      const core = this.#store.blobs.cores.get({ key: Buffer.from(entry.key, 'hex') })
-      await core.ready()
-      this.#held.set(entry.key, core)
-    }
-    await swarm.join(this.catalog.discoveryKey, { server: true, client: false }).flushed()
-    debug('announced %s holding %d blob cores', this.record.key, this.#held.size)
-  }
-
-  /** Releases the cores `announce` held and the catalog. */
+  /** Closes the catalog session. */
   async close(): Promise<void> {
-    const cores = [...this.#held.values(), this.catalog]
-    this.#held.clear()
-    await Promise.all(cores.map((c) => c.close().catch(() => {})))
-  }
-
-  readonly #held = new Map<string, Hypercore>()
-
-  async #blobEntries(): Promise<BlobEntry[]> {
-    const entries: CatalogEntry[] = []
-    for (let i = 0; i < this.catalog.length; i++) {
-      const block = await this.catalog.get(i)
-      if (block) entries.push(decodeEntry(block, i))
-    }
-    return foldCatalog(entries).flatMap((image) => image.blobs)
+    await this.catalog.close()
   }
 }
 
@@ -125,13 +94,4 @@ export async function listShares(store: Store): Promise<ShareRecord[]> {
     }
   }
   return out
-}
-
-/** Replicates the store's cores over every swarm connection. */
-export function replicateOn(swarm: Hyperswarm, store: Store): void {
-  swarm.on('connection', (conn) => {
-    debug('peer connected %s', conn.remotePublicKey.toString('hex').slice(0, 12))
-    conn.on('error', (err: Error) => debug('connection error: %s', err.message))
-    store.blobs.cores.replicate(conn)
-  })
 }

@@ -4,7 +4,8 @@ import { Readable } from 'node:stream'
 import { test } from 'node:test'
 import { sha256 } from '../../src/image/digest.js'
 import { receive } from '../../src/p2p/receive.js'
-import { Share, replicateOn } from '../../src/p2p/share.js'
+import { Seeder } from '../../src/p2p/seeder.js'
+import { Share } from '../../src/p2p/share.js'
 import { createSwarm, startBootstrap } from '../../src/p2p/swarm.js'
 import { BLOCK_SIZE } from '../../src/store/blob-store.js'
 import { Store } from '../../src/store/store.js'
@@ -30,9 +31,10 @@ test('receive fetches a shared image over a local DHT and verifies it', async (t
   const share = await Share.create(a.store)
   await share.publish(a.records)
   const swarm = createSwarm({ bootstrap })
-  replicateOn(swarm, a.store)
-  await share.announce(swarm)
+  const seeder = new Seeder(a.store, swarm)
+  await seeder.seed(share.catalog)
   t.after(async () => {
+    await seeder.close()
     await swarm.destroy()
     await a.store.close()
   })
@@ -100,9 +102,10 @@ test('a sharer whose catalog lies about a blob gets nothing into the store', asy
   blobs.push({ ...layer, digest: lie.layerDigest })
   await share.catalog.append(Buffer.from(JSON.stringify({ v: 1, op: 'put', manifest: lie.manifestDigest, names: ['docker.io/library/liar:1'], blobs })))
   const swarm = createSwarm({ bootstrap })
-  replicateOn(swarm, a.store)
-  await share.announce(swarm)
+  const seeder = new Seeder(a.store, swarm)
+  await seeder.seed(share.catalog)
   t.after(async () => {
+    await seeder.close()
     await swarm.destroy()
     await a.store.close()
   })
@@ -133,9 +136,10 @@ test('an image whose config does not match its layers is refused on receive', as
   const share = await Share.create(a)
   await share.publish(records)
   const swarm = createSwarm({ bootstrap })
-  replicateOn(swarm, a)
-  await share.announce(swarm)
+  const seeder = new Seeder(a, swarm)
+  await seeder.seed(share.catalog)
   t.after(async () => {
+    await seeder.close()
     await swarm.destroy()
     await a.close()
   })

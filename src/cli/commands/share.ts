@@ -1,6 +1,7 @@
 import type { ArgumentsCamelCase, Argv } from 'yargs'
 import { familiarName, parseReference } from '../../image/reference.js'
-import { Share, replicateOn } from '../../p2p/share.js'
+import { Seeder } from '../../p2p/seeder.js'
+import { Share } from '../../p2p/share.js'
 import { createSwarm } from '../../p2p/swarm.js'
 import { type GlobalArgs, type NetworkArgs, bootstrapOf, openStore, untilSignal, withNetwork } from '../context.js'
 import { out } from '../output.js'
@@ -35,9 +36,9 @@ export async function handler(args: ArgumentsCamelCase<Args>): Promise<void> {
     await share.publish(records)
 
     const swarm = createSwarm({ bootstrap })
+    const seeder = new Seeder(store, swarm)
     try {
-      replicateOn(swarm, store)
-      await share.announce(swarm)
+      await seeder.seed(share.catalog)
       const names = records.flatMap((r) => (r.tags.length ? r.tags.map((t) => familiarName(parseReference(t))) : [r.digest]))
       if (args.json) {
         out.json({ key: share.record.key, images: records.map((r) => ({ digest: r.digest, id: r.config, names: r.tags, size: r.size })) })
@@ -50,8 +51,8 @@ export async function handler(args: ArgumentsCamelCase<Args>): Promise<void> {
       await untilSignal()
       out.info('Stopping…')
     } finally {
+      await seeder.close()
       await swarm.destroy()
-      await share.close()
     }
   } finally {
     await store.close()
