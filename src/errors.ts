@@ -33,6 +33,8 @@ export const ErrorCodes = {
   STALLED: 'HS_ERR_STALLED',
   /** A peer sent data that failed verification. */
   PEER_INVALID: 'HS_ERR_PEER_INVALID',
+  /** No daemon runs for the store. */
+  NO_DAEMON: 'HS_ERR_NO_DAEMON',
   /** The Docker Engine refused or failed an operation. */
   DOCKER: 'HS_ERR_DOCKER',
   /** A file could not be read or written. */

@@ -1,4 +1,7 @@
+import { resolve } from 'node:path'
 import type { Argv } from 'yargs'
+import { DaemonClient } from '../client/client.js'
+import { parseLocation } from '../transports/location.js'
 import { parseBootstrap } from '../p2p/swarm.js'
 import { defaultStoreDir } from '../store/paths.js'
 import { type OpenOptions, Store } from '../store/store.js'
@@ -15,9 +18,50 @@ export interface NetworkArgs {
   bootstrap?: string
 }
 
+/** The store directory the flags point at. */
+export function storeDir(args: GlobalArgs): string {
+  return args.store ?? defaultStoreDir()
+}
+
 /** Opens the store the flags point at; caller must close it. */
 export function openStore(args: GlobalArgs, options?: OpenOptions): Promise<Store> {
-  return Store.open(args.store ?? defaultStoreDir(), options)
+  return Store.open(storeDir(args), options)
+}
+
+/**
+ * Runs `work` against the store: through the store's daemon when one is
+ * running (it owns the store), else in this process.
+ */
+export async function withStore<T>(
+  args: GlobalArgs,
+  work: { daemon: (client: DaemonClient) => Promise<T>; local: (store: Store) => Promise<T> },
+  options?: OpenOptions
+): Promise<T> {
+  const client = await DaemonClient.connect(storeDir(args))
+  if (client) {
+    try {
+      return await work.daemon(client)
+    } finally {
+      client.close()
+    }
+  }
+  const store = await openStore(args, options)
+  try {
+    return await work.local(store)
+  } finally {
+    await store.close()
+  }
+}
+
+/**
+ * A SOURCE or destination with its paths made absolute, so a daemon with
+ * another working directory reads the same files. Store names pass as is.
+ */
+export async function absoluteLocation(input: string): Promise<string> {
+  const loc = await parseLocation(input).catch(() => undefined)
+  if (!loc || loc.kind === 'store') return input
+  const suffix = loc.kind === 'docker-archive' ? (loc.name ? `:${loc.name}` : '') : loc.ref ? `:${loc.ref}` : ''
+  return `${loc.kind}:${resolve(loc.path)}${suffix}`
 }
 
 /** Adds `--bootstrap` (default from HYPERSHIP_BOOTSTRAP). */
@@ -46,4 +90,10 @@ export function untilSignal(): Promise<NodeJS.Signals> {
     process.on('SIGINT', on)
     process.on('SIGTERM', on)
   })
+}
+
+/** Like absoluteLocation, for a destination that may not exist yet. */
+export async function absoluteDestination(output: string): Promise<string> {
+  if (/^(docker-archive|oci-archive|oci):/.test(output)) return absoluteLocation(output)
+  return resolve(output) + (output.endsWith('/') ? '/' : '')
 }

@@ -1,12 +1,14 @@
 import yargs from 'yargs'
 import { ErrorCodes, HypershipError } from '../errors.js'
 import * as bootstrap from './commands/bootstrap.js'
+import * as daemon from './commands/daemon.js'
 import * as load from './commands/load.js'
 import * as ls from './commands/ls.js'
 import * as receive from './commands/receive.js'
 import * as rm from './commands/rm.js'
 import * as save from './commands/save.js'
 import * as share from './commands/share.js'
+import * as status from './commands/status.js'
 import * as tag from './commands/tag.js'
 import { out } from './output.js'
 
@@ -28,6 +30,8 @@ export async function main(argv: string[]): Promise<void> {
       .command(ls)
       .command(tag)
       .command(rm)
+      .command(daemon)
+      .command(status)
       .command(bootstrap)
       .demandCommand(1, 'Name a command; see --help.')
       .strict()

@@ -36,6 +36,10 @@ export class Seeder {
   readonly swarm: Hyperswarm
   readonly #store: Store
   readonly #seeded = new Map<string, Seeded>()
+  readonly #up = new RateMeter()
+  readonly #down = new RateMeter()
+  readonly #onUpload = (_index: number, bytes: number) => this.#up.add(bytes)
+  readonly #onDownload = (_index: number, bytes: number) => this.#down.add(bytes)
 
   constructor(store: Store, swarm: Hyperswarm) {
     this.#store = store
@@ -78,6 +82,11 @@ export class Seeder {
     return [...this.#seeded].map(([key, s]) => this.#status(key, s))
   }
 
+  /** Bytes served to and fetched from peers through seeded cores, and current rates. */
+  traffic(): { uploaded: number; downloaded: number; uploadRate: number; downloadRate: number } {
+    return { uploaded: this.#up.total, downloaded: this.#down.total, uploadRate: this.#up.rate(), downloadRate: this.#down.rate() }
+  }
+
   /** Releases every core; the swarm stays the caller's to destroy. */
   async close(): Promise<void> {
     const all = [...this.#seeded.values()]
@@ -98,6 +107,8 @@ export class Seeder {
       if (!(await this.#store.blobs.get(blob.digest))) continue
       const core = this.#store.blobs.cores.get({ key: Buffer.from(blob.key, 'hex') })
       await core.ready()
+      core.on('upload', this.#onUpload)
+      core.on('download', this.#onDownload)
       seeded.cores.set(blob.key, core)
     }
   }
@@ -119,4 +130,25 @@ export function replicateOn(swarm: Hyperswarm, store: Store): void {
     conn.on('error', (err: Error) => debug('connection error: %s', err.message))
     store.blobs.cores.replicate(conn)
   })
+}
+
+/** Counts bytes and tells the rate over the last few seconds. */
+class RateMeter {
+  static readonly WINDOW_MS = 5000
+  total = 0
+  #samples: Array<[number, number]> = []
+
+  add(bytes: number): void {
+    this.total += bytes
+    const now = Date.now()
+    this.#samples.push([now, bytes])
+    while ((this.#samples[0]?.[0] ?? now) < now - RateMeter.WINDOW_MS) this.#samples.shift()
+  }
+
+  /** Bytes per second over the window. */
+  rate(): number {
+    const since = Date.now() - RateMeter.WINDOW_MS
+    const recent = this.#samples.filter(([t]) => t >= since).reduce((n, [, b]) => n + b, 0)
+    return Math.round(recent / (RateMeter.WINDOW_MS / 1000))
+  }
 }

@@ -1,11 +1,11 @@
 import { access } from 'node:fs/promises'
-import { resolve } from 'node:path'
 import type { ArgumentsCamelCase, Argv } from 'yargs'
 import { wrap } from '../../errors.js'
 import { familiarName, parseReference } from '../../image/reference.js'
-import { type GlobalArgs, openStore } from '../context.js'
+import { loadImages } from '../../ops/images.js'
+import type { ImageRecord } from '../../store/image-db.js'
+import { type GlobalArgs, absoluteLocation, withStore } from '../context.js'
 import { out } from '../output.js'
-import { storedImages } from '../sources.js'
 
 interface Args extends GlobalArgs {
   input: string
@@ -22,18 +22,20 @@ export function builder(y: Argv): Argv<Args> {
 }
 
 export async function handler(args: ArgumentsCamelCase<Args>): Promise<void> {
-  const store = await openStore(args)
-  try {
-    // -i always names a file or folder, never a stored image
-    const prefixed = /^(docker-archive|oci-archive|oci):/.test(args.input)
-    if (!prefixed) await access(args.input).catch((err) => { throw wrap(err, `reading ${args.input}`) })
-    const records = await storedImages(store, prefixed ? args.input : resolve(args.input))
-    if (args.quiet) return
-    for (const rec of records) {
-      if (rec.tags.length === 0) out.result(`Loaded image ID: ${rec.config}`)
-      for (const tag of rec.tags) out.result(`Loaded image: ${familiarName(parseReference(tag))}`)
-    }
-  } finally {
-    await store.close()
+  // -i always names a file or folder, never a stored image
+  if (!/^(docker-archive|oci-archive|oci):/.test(args.input)) {
+    await access(args.input).catch((err: unknown) => {
+      throw wrap(err, `reading ${args.input}`)
+    })
+  }
+  const input = await absoluteLocation(args.input)
+  const records = await withStore(args, {
+    daemon: (client) => client.call<ImageRecord[]>('load', { input }),
+    local: (store) => loadImages(store, input)
+  })
+  if (args.quiet) return
+  for (const rec of records) {
+    if (rec.tags.length === 0) out.result(`Loaded image ID: ${rec.config}`)
+    for (const tag of rec.tags) out.result(`Loaded image: ${familiarName(parseReference(tag))}`)
   }
 }

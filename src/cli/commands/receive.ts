@@ -1,12 +1,9 @@
-import { mkdir, rm } from 'node:fs/promises'
-import { join } from 'node:path'
 import type { ArgumentsCamelCase, Argv } from 'yargs'
-import { exportImages } from '../../copy/export.js'
 import { familiarName, parseReference } from '../../image/reference.js'
-import { receive } from '../../p2p/receive.js'
+import { loadIntoDocker, saveImages } from '../../ops/images.js'
+import { type ReceiveEvent, type ReceiveResult, receive } from '../../p2p/receive.js'
 import { dockerSocket, loadArchive } from '../../transports/docker-daemon/engine.js'
-import { openDestination } from '../../transports/location.js'
-import { type GlobalArgs, type NetworkArgs, bootstrapOf, openStore, withNetwork } from '../context.js'
+import { type GlobalArgs, type NetworkArgs, absoluteDestination, bootstrapOf, withNetwork, withStore } from '../context.js'
 import { out } from '../output.js'
 import { Progress } from '../progress.js'
 
@@ -27,55 +24,59 @@ export function builder(y: Argv): Argv<Args> {
     .option('output', { alias: 'o', type: 'string', describe: 'also write a docker-archive to FILE (for docker load -i)' })
     .option('load', { type: 'boolean', describe: 'also load the images into Docker (DOCKER_HOST or the default socket)' })
     .option('json', { type: 'boolean', describe: 'print progress events and a summary as JSON lines' })
-    .option('timeout', { type: 'number', default: 30, describe: 'seconds to look for a sharer (and to wait on a stalled chunk ×2)' }) as unknown as Argv<Args>
+    .option('timeout', { type: 'number', default: 30, describe: 'seconds to look for a sharer (a chunk may stall twice as long)' }) as unknown as Argv<Args>
 }
 
 export async function handler(args: ArgumentsCamelCase<Args>): Promise<void> {
   const bootstrap = bootstrapOf(args)
-  const store = await openStore(args)
   const progress = new Progress(args.json === true)
-  try {
-    const result = await receive(store, args.key, {
-      bootstrap,
-      findTimeout: args.timeout * 1000,
-      stallTimeout: args.timeout * 2000,
-      onEvent: (e) => progress.event(e)
+  const timeouts = { findTimeout: args.timeout * 1000, stallTimeout: args.timeout * 2000 }
+  const onEvent = (e: ReceiveEvent) => progress.event(e)
+  const output = args.output === undefined ? undefined : await absoluteDestination(args.output)
+  const socket = args.load ? dockerSocket() : undefined
+
+  let loaded: string[] = []
+  const result = await withStore(args, {
+    daemon: async (client) => {
+      const r = await client.call<ReceiveResult>('receive', { key: args.key, ...timeouts }, (e) => onEvent(e as ReceiveEvent))
+      progress.done()
+      const digests = r.images.map((i) => i.digest)
+      if (output) await client.call('save', { images: digests, output })
+      if (socket && output) loaded = await loadArchive(output, socket)
+      else if (socket) loaded = await client.call<string[]>('docker-load', { images: digests, socket })
+      return r
+    },
+    local: async (store) => {
+      const r = await receive(store, args.key, { bootstrap, ...timeouts, onEvent })
+      progress.done()
+      if (output) await saveImages(store, r.images.map((i) => i.digest), output)
+      if (socket && output) loaded = await loadArchive(output, socket)
+      else if (socket) loaded = await loadIntoDocker(store, r.images, socket)
+      return r
+    }
+  }).finally(() => progress.done())
+
+  if (args.json) {
+    out.json({
+      type: 'summary',
+      images: result.images.map((r) => ({ digest: r.digest, id: r.config, names: r.tags, size: r.size })),
+      bytesReceived: result.bytesReceived,
+      blobsFetched: result.blobsFetched,
+      blobsSkipped: result.blobsSkipped,
+      peers: result.peers,
+      bytesByPeer: result.bytesByPeer,
+      ...(args.output ? { output: args.output } : {}),
+      ...(args.load ? { loaded } : {})
     })
-    progress.done()
-    const names = result.images.flatMap((r) => r.tags.map((t) => familiarName(parseReference(t))))
-
-    let archive = args.output
-    if (args.load && !archive) {
-      await mkdir(store.layout.tmp, { recursive: true })
-      archive = join(store.layout.tmp, `load-${process.pid}.tar`)
-    }
-    if (archive) await exportImages(store, result.images, await openDestination(`docker-archive:${archive}`))
-    let loaded: string[] = []
-    try {
-      if (args.load && archive) loaded = await loadArchive(archive, dockerSocket())
-    } finally {
-      if (args.load && !args.output && archive) await rm(archive, { force: true })
-    }
-
-    if (args.json) {
-      out.json({
-        type: 'summary',
-        images: result.images.map((r) => ({ digest: r.digest, id: r.config, names: r.tags, size: r.size })),
-        bytesReceived: result.bytesReceived,
-        blobsFetched: result.blobsFetched,
-        blobsSkipped: result.blobsSkipped,
-        peers: result.peers,
-        ...(args.output ? { output: args.output } : {}),
-        ...(args.load ? { loaded } : {})
-      })
-      return
-    }
-    for (const r of result.images) out.result(`Received ${r.tags.length ? names.join(', ') : r.digest} (id ${r.config.slice(7, 19)})`)
-    out.info(`${result.blobsFetched} blobs fetched (${result.bytesReceived} bytes), ${result.blobsSkipped} already held; every chunk and blob verified`)
-    if (args.output) out.info(`Wrote ${args.output}`)
-    for (const line of loaded) out.info(`Docker: ${line}`)
-  } finally {
-    progress.done()
-    await store.close()
+    return
   }
+  for (const r of result.images) {
+    const names = r.tags.map((t) => familiarName(parseReference(t)))
+    out.result(`Received ${names.length ? names.join(', ') : r.digest} (id ${r.config.slice(7, 19)})`)
+  }
+  out.info(
+    `${result.blobsFetched} blobs fetched (${result.bytesReceived} bytes from ${result.peers.length} peer(s)), ${result.blobsSkipped} already held; every chunk and blob verified`
+  )
+  if (args.output) out.info(`Wrote ${args.output}`)
+  for (const line of loaded) out.info(`Docker: ${line}`)
 }

@@ -1,11 +1,13 @@
 import type { ArgumentsCamelCase, Argv } from 'yargs'
 import { familiarName, parseReference } from '../../image/reference.js'
-import { type GlobalArgs, openStore } from '../context.js'
+import { type GlobalArgs, withStore } from '../context.js'
 import { out } from '../output.js'
 
 interface Args extends GlobalArgs {
   images: string[]
 }
+
+type Removed = { untagged: string[]; deleted?: string }
 
 export const command = ['rm <images..>', 'rmi']
 export const describe = 'Remove images from the store (a name untags; the last tag or a digest deletes)'
@@ -15,14 +17,16 @@ export function builder(y: Argv): Argv<Args> {
 }
 
 export async function handler(args: ArgumentsCamelCase<Args>): Promise<void> {
-  const store = await openStore(args, { blobs: 'optional' })
-  try {
-    for (const input of args.images) {
-      const { untagged, deleted } = await store.remove(input)
-      for (const t of untagged) out.result(`Untagged: ${familiarName(parseReference(t))}`)
-      if (deleted) out.result(`Deleted: ${deleted}`)
-    }
-  } finally {
-    await store.close()
+  for (const image of args.images) {
+    const { untagged, deleted } = await withStore<Removed>(
+      args,
+      {
+        daemon: (client) => client.call<Removed>('rm', { image }),
+        local: (store) => store.remove(image)
+      },
+      { blobs: 'optional' }
+    )
+    for (const t of untagged) out.result(`Untagged: ${familiarName(parseReference(t))}`)
+    if (deleted) out.result(`Deleted: ${deleted}`)
   }
 }

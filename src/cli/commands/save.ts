@@ -1,8 +1,7 @@
 import type { ArgumentsCamelCase, Argv } from 'yargs'
-import { exportImages } from '../../copy/export.js'
-import { canonicalTag, isDigest } from '../../image/reference.js'
-import { openDestination } from '../../transports/location.js'
-import { type GlobalArgs, openStore } from '../context.js'
+import { saveImages } from '../../ops/images.js'
+import type { ImageRecord } from '../../store/image-db.js'
+import { type GlobalArgs, absoluteDestination, withStore } from '../context.js'
 import { out } from '../output.js'
 
 interface Args extends GlobalArgs {
@@ -25,26 +24,10 @@ export function builder(y: Argv): Argv<Args> {
 }
 
 export async function handler(args: ArgumentsCamelCase<Args>): Promise<void> {
-  const store = await openStore(args)
-  try {
-    const records = []
-    const names: string[][] = []
-    for (const input of args.images) {
-      const rec = await store.resolve(input)
-      const existing = records.indexOf(rec)
-      // like docker save: a name saves that tag; a digest saves every tag
-      const tags = isDigest(input) || /^[a-f0-9]{12,64}$/.test(input) ? rec.tags : [canonicalTag(input)]
-      if (existing === -1) {
-        records.push(rec)
-        names.push(tags)
-      } else {
-        names[existing] = [...new Set([...(names[existing] ?? []), ...tags])]
-      }
-    }
-    const dest = /^(docker-archive|oci-archive|oci):/.test(args.output) ? args.output : `docker-archive:${args.output}`
-    await exportImages(store, records, await openDestination(dest), names)
-    out.info(`Saved ${records.length} image(s) to ${args.output}`)
-  } finally {
-    await store.close()
-  }
+  const output = await absoluteDestination(args.output)
+  const saved = await withStore(args, {
+    daemon: (client) => client.call<ImageRecord[]>('save', { images: args.images, output }),
+    local: (store) => saveImages(store, args.images, output)
+  })
+  out.info(`Saved ${saved.length} image(s) to ${args.output}`)
 }

@@ -1,19 +1,21 @@
 import type { ArgumentsCamelCase, Argv } from 'yargs'
 import { familiarName, parseReference } from '../../image/reference.js'
+import { shareImages } from '../../ops/share.js'
 import { Seeder } from '../../p2p/seeder.js'
-import { Share } from '../../p2p/share.js'
 import { createSwarm } from '../../p2p/swarm.js'
-import { type GlobalArgs, type NetworkArgs, bootstrapOf, openStore, untilSignal, withNetwork } from '../context.js'
+import type { ImageRecord } from '../../store/image-db.js'
+import { DaemonClient } from '../../client/client.js'
+import { type GlobalArgs, type NetworkArgs, absoluteLocation, bootstrapOf, openStore, storeDir, untilSignal, withNetwork } from '../context.js'
 import { out } from '../output.js'
-import { storedImages } from '../sources.js'
 
 interface Args extends GlobalArgs, NetworkArgs {
   sources: string[]
   add?: string
+  json?: boolean
 }
 
 export const command = 'share <sources..>'
-export const describe = 'Share images: prints the share key, then seeds until Ctrl-C'
+export const describe = 'Share images: prints the share key, then seeds until Ctrl-C (or hands them to the daemon)'
 
 export function builder(y: Argv): Argv<Args> {
   return withNetwork(y)
@@ -28,26 +30,26 @@ export function builder(y: Argv): Argv<Args> {
 
 export async function handler(args: ArgumentsCamelCase<Args>): Promise<void> {
   const bootstrap = bootstrapOf(args)
+  const client = await DaemonClient.connect(storeDir(args))
+  if (client) {
+    try {
+      const sources = await Promise.all(args.sources.map(absoluteLocation))
+      const shared = await client.call<{ key: string; images: ImageRecord[] }>('share', { sources, ...(args.add ? { add: args.add } : {}) })
+      report(shared, args.json === true)
+      out.info('The daemon seeds it; `hypership status` shows peers and traffic.')
+    } finally {
+      client.close()
+    }
+    return
+  }
+
   const store = await openStore(args)
   try {
-    const records = []
-    for (const source of args.sources) records.push(...(await storedImages(store, source)))
-    const share = args.add ? await Share.open(store, args.add) : await Share.create(store)
-    await share.publish(records)
-
     const swarm = createSwarm({ bootstrap })
     const seeder = new Seeder(store, swarm)
     try {
-      await seeder.seed(share.catalog)
-      const names = records.flatMap((r) => (r.tags.length ? r.tags.map((t) => familiarName(parseReference(t))) : [r.digest]))
-      if (args.json) {
-        out.json({ key: share.record.key, images: records.map((r) => ({ digest: r.digest, id: r.config, names: r.tags, size: r.size })) })
-      } else {
-        out.result(share.record.key)
-      }
-      out.info(`Sharing ${names.join(', ')}`)
-      out.info(`On the other machine run:  hypership receive ${share.record.key}`)
-      out.info('Seeding until Ctrl-C.')
+      report(await shareImages(store, seeder, args.sources, args.add), args.json === true)
+      out.info('Seeding until Ctrl-C (run `hypership daemon` to keep seeding in the background).')
       await untilSignal()
       out.info('Stopping…')
     } finally {
@@ -57,4 +59,15 @@ export async function handler(args: ArgumentsCamelCase<Args>): Promise<void> {
   } finally {
     await store.close()
   }
+}
+
+function report(shared: { key: string; images: ImageRecord[] }, json: boolean): void {
+  if (json) {
+    out.json({ key: shared.key, images: shared.images.map((r) => ({ digest: r.digest, id: r.config, names: r.tags, size: r.size })) })
+  } else {
+    out.result(shared.key)
+  }
+  const names = shared.images.flatMap((r) => (r.tags.length ? r.tags.map((t) => familiarName(parseReference(t))) : [r.digest]))
+  out.info(`Sharing ${names.join(', ')}`)
+  out.info(`On the other machine run:  hypership receive ${shared.key}`)
 }

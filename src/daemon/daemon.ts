@@ -1,0 +1,216 @@
+import { chmod, readFile, rm } from 'node:fs/promises'
+import net from 'node:net'
+import { join } from 'node:path'
+import { ErrorCodes, HypershipError } from '../errors.js'
+import { logger } from '../log.js'
+import { loadImages, loadIntoDocker, saveImages } from '../ops/images.js'
+import { shareImages } from '../ops/share.js'
+import { type ReceiveEvent, type ReceiveOptions, receive } from '../p2p/receive.js'
+import { Seeder, type SeedStatus } from '../p2p/seeder.js'
+import { listShares } from '../p2p/share.js'
+import { decodeShareKey } from '../p2p/share-key.js'
+import { createSwarm } from '../p2p/swarm.js'
+import { writeFileAtomic } from '../store/atomic.js'
+import { Store } from '../store/store.js'
+import { type Reply, type Request, lineReader } from './protocol.js'
+import { daemonSocketPath } from './socket-path.js'
+
+const debug = logger('daemon')
+
+export interface DaemonOptions {
+  storeDir: string
+  bootstrap?: string[]
+}
+
+/** What `hypership status` shows. */
+export interface DaemonStatus {
+  pid: number
+  store: string
+  socket: string
+  startedAt: string
+  connections: number
+  shares: SeedStatus[]
+  uploadedBytes: number
+  downloadedBytes: number
+  /** Bytes per second over the last few seconds. */
+  uploadRate: number
+  downloadRate: number
+}
+
+type Handler = (params: any, emit: (event: unknown) => void) => Promise<unknown>
+
+/**
+ * The long-running hypership: owns the store, seeds every share it created
+ * or received (and keeps doing so across restarts: received keys are kept
+ * in `seeds.json`), and serves the CLI on an owner-only unix socket.
+ */
+export class Daemon {
+  readonly socketPath: string
+  readonly #store: Store
+  readonly #seeder: Seeder
+  readonly #server: net.Server
+  readonly #startedAt = new Date().toISOString()
+  readonly #stopped: Promise<void>
+  #stop: () => void = () => {}
+  #downloaded = 0
+  readonly #handlers: Record<string, Handler>
+
+  private constructor(store: Store, seeder: Seeder, socketPath: string) {
+    this.#store = store
+    this.#seeder = seeder
+    this.socketPath = socketPath
+    this.#stopped = new Promise((resolve) => (this.#stop = resolve))
+    this.#server = net.createServer((sock) => this.#serve(sock))
+    this.#handlers = {
+      share: (p: { sources: string[]; add?: string }) => shareImages(this.#store, this.#seeder, p.sources, p.add),
+      receive: (p: { key: string; select?: string[]; findTimeout?: number; stallTimeout?: number }, emit) => this.#receive(p, emit),
+      save: (p: { images: string[]; output: string }) => saveImages(this.#store, p.images, p.output),
+      load: (p: { input: string }) => loadImages(this.#store, p.input),
+      'docker-load': async (p: { images: string[]; socket: string }) =>
+        loadIntoDocker(this.#store, await Promise.all(p.images.map((i) => this.#store.resolve(i))), p.socket),
+      rm: (p: { image: string }) => this.#store.remove(p.image),
+      status: async () => this.status(),
+      stop: async () => {
+        setImmediate(() => this.#stop())
+        return { stopping: true }
+      }
+    }
+  }
+
+  /** Opens the store, resumes seeding, and starts listening. */
+  static async start(options: DaemonOptions): Promise<Daemon> {
+    const socketPath = daemonSocketPath(options.storeDir)
+    await claimSocket(socketPath)
+    const store = await Store.open(options.storeDir)
+    const seeder = new Seeder(store, createSwarm({ bootstrap: options.bootstrap }))
+    const daemon = new Daemon(store, seeder, socketPath)
+    try {
+      await daemon.#resume()
+      await new Promise<void>((resolve, reject) => {
+        daemon.#server.once('error', reject)
+        daemon.#server.listen(socketPath, resolve)
+      })
+      await chmod(socketPath, 0o600)
+    } catch (err) {
+      await daemon.close()
+      throw err
+    }
+    debug('daemon listening on %s', socketPath)
+    return daemon
+  }
+
+  /** Resolves when a client asked the daemon to stop. */
+  stopped(): Promise<void> {
+    return this.#stopped
+  }
+
+  status(): DaemonStatus {
+    const traffic = this.#seeder.traffic()
+    return {
+      pid: process.pid,
+      store: this.#store.layout.root,
+      socket: this.socketPath,
+      startedAt: this.#startedAt,
+      connections: this.#seeder.swarm.connections.size,
+      shares: this.#seeder.status(),
+      uploadedBytes: traffic.uploaded,
+      downloadedBytes: this.#downloaded + traffic.downloaded,
+      uploadRate: traffic.uploadRate,
+      downloadRate: traffic.downloadRate
+    }
+  }
+
+  /** Stops serving, leaves the swarm and closes the store. */
+  async close(): Promise<void> {
+    await new Promise<void>((resolve) => this.#server.close(() => resolve()))
+    await rm(this.socketPath, { force: true })
+    await this.#seeder.close()
+    await this.#seeder.swarm.destroy()
+    await this.#store.close()
+  }
+
+  async #receive(params: { key: string; select?: string[]; findTimeout?: number; stallTimeout?: number }, emit: (e: ReceiveEvent) => void) {
+    const options: ReceiveOptions = { seeder: this.#seeder, onEvent: emit }
+    if (params.select) options.select = params.select
+    if (params.findTimeout) options.findTimeout = params.findTimeout
+    if (params.stallTimeout) options.stallTimeout = params.stallTimeout
+    const result = await receive(this.#store, params.key, options)
+    this.#downloaded += result.bytesReceived
+    await this.#remember(params.key)
+    return result
+  }
+
+  /** Seeds every share this store created, and every share it received. */
+  async #resume(): Promise<void> {
+    for (const share of await listShares(this.#store)) {
+      await this.#seeder.seed(this.#store.blobs.cores.get({ name: share.core }))
+    }
+    for (const key of await this.#received()) {
+      await this.#seeder.seed(this.#store.blobs.cores.get({ key: decodeShareKey(key) }))
+    }
+  }
+
+  get #seedsFile(): string {
+    return join(this.#store.layout.root, 'seeds.json')
+  }
+
+  async #received(): Promise<string[]> {
+    try {
+      const keys = JSON.parse(await readFile(this.#seedsFile, 'utf8')) as unknown
+      return Array.isArray(keys) ? keys.filter((k): k is string => typeof k === 'string') : []
+    } catch {
+      return []
+    }
+  }
+
+  async #remember(key: string): Promise<void> {
+    const keys = await this.#received()
+    if (!keys.includes(key)) await writeFileAtomic(this.#seedsFile, JSON.stringify([...keys, key]))
+  }
+
+  #serve(sock: net.Socket): void {
+    const send = (reply: Reply) => {
+      if (!sock.destroyed) sock.write(`${JSON.stringify(reply)}\n`)
+    }
+    sock.on('error', (err) => debug('control connection error: %s', err.message))
+    sock.on(
+      'data',
+      lineReader(
+        (value) => void this.#dispatch(value as Request, send),
+        (err) => {
+          send({ id: 0, error: { code: ErrorCodes.BAD_REFERENCE, message: `bad control message: ${err.message}` } })
+          sock.destroy()
+        }
+      )
+    )
+  }
+
+  async #dispatch(req: Request, send: (reply: Reply) => void): Promise<void> {
+    const handler = typeof req?.method === 'string' ? this.#handlers[req.method] : undefined
+    if (!handler) {
+      send({ id: req?.id ?? 0, error: { code: ErrorCodes.BAD_REFERENCE, message: `unknown daemon method ${String(req?.method)}` } })
+      return
+    }
+    try {
+      const result = await handler(req.params ?? {}, (event) => send({ id: req.id, event }))
+      send({ id: req.id, result: result ?? null })
+    } catch (err) {
+      const code = err instanceof HypershipError ? err.code : ErrorCodes.INTERNAL
+      send({ id: req.id, error: { code, message: (err as Error).message } })
+    }
+  }
+}
+
+/** Takes over the socket path, refusing when another daemon answers on it. */
+async function claimSocket(path: string): Promise<void> {
+  const alive = await new Promise<boolean>((resolve) => {
+    const c = net.connect(path)
+    c.once('connect', () => {
+      c.destroy()
+      resolve(true)
+    })
+    c.once('error', () => resolve(false))
+  })
+  if (alive) throw new HypershipError(ErrorCodes.STORE_BUSY, `a daemon is already running on ${path}`)
+  await rm(path, { force: true })
+}

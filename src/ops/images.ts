@@ -1,0 +1,68 @@
+import { mkdir, rm } from 'node:fs/promises'
+import { join } from 'node:path'
+import { exportImages } from '../copy/export.js'
+import { importImages } from '../copy/import.js'
+import { canonicalTag, isDigest } from '../image/reference.js'
+import type { ImageRecord } from '../store/image-db.js'
+import type { Store } from '../store/store.js'
+import { loadArchive } from '../transports/docker-daemon/engine.js'
+import { openDestination, openSource, parseLocation } from '../transports/location.js'
+
+/**
+ * The operations behind the CLI, on an open store. The CLI runs them in
+ * its own process, or asks a running daemon (which owns the store) to.
+ */
+
+/**
+ * Turns a SOURCE into stored images: a store name or digest resolves in
+ * place; an archive or layout is imported first.
+ */
+export async function storedImages(store: Store, source: string): Promise<ImageRecord[]> {
+  const location = await parseLocation(source)
+  if (location.kind === 'store') return [await store.resolve(location.reference)]
+  return importImages(store, openSource(location))
+}
+
+/** `load -i`: imports an archive or layout (never a store name). */
+export async function loadImages(store: Store, input: string): Promise<ImageRecord[]> {
+  return importImages(store, openSource(await parseLocation(input)))
+}
+
+/**
+ * `save`: writes images to a destination (a bare path is a docker-archive).
+ * Like `docker save`, a name saves that tag and a digest every tag.
+ */
+export async function saveImages(store: Store, inputs: string[], output: string): Promise<ImageRecord[]> {
+  const records: ImageRecord[] = []
+  const names: string[][] = []
+  for (const input of inputs) {
+    const rec = await store.resolve(input)
+    const tags = isDigest(input) || /^[a-f0-9]{12,64}$/.test(input) ? rec.tags : [canonicalTag(input)]
+    const i = records.findIndex((r) => r.digest === rec.digest)
+    if (i === -1) {
+      records.push(rec)
+      names.push(tags)
+    } else {
+      names[i] = [...new Set([...(names[i] ?? []), ...tags])]
+    }
+  }
+  const dest = /^(docker-archive|oci-archive|oci):/.test(output) ? output : `docker-archive:${output}`
+  await exportImages(store, records, await openDestination(dest), names)
+  return records
+}
+
+/**
+ * Loads stored images into a Docker Engine through its API (streamed from a
+ * temporary docker-archive in the store, removed afterwards). Returns the
+ * engine's "Loaded image" lines.
+ */
+export async function loadIntoDocker(store: Store, records: ImageRecord[], socketPath: string): Promise<string[]> {
+  await mkdir(store.layout.tmp, { recursive: true })
+  const archive = join(store.layout.tmp, `load-${process.pid}-${Date.now()}.tar`)
+  try {
+    await exportImages(store, records, await openDestination(`docker-archive:${archive}`))
+    return await loadArchive(archive, socketPath)
+  } finally {
+    await rm(archive, { force: true })
+  }
+}
