@@ -79,13 +79,21 @@ export function bootstrapOf(args: NetworkArgs): string[] | undefined {
   return parseBootstrap(args.bootstrap)
 }
 
-/** Resolves on the first SIGINT or SIGTERM. */
+/**
+ * Resolves on the first SIGINT or SIGTERM, so the caller can shut down
+ * cleanly. Later SIGTERMs are ignored while it does; a second SIGINT (an
+ * impatient Ctrl-C) exits at once.
+ */
 export function untilSignal(): Promise<NodeJS.Signals> {
   return new Promise((resolve) => {
+    let seen = false
     const on = (sig: NodeJS.Signals) => {
-      process.off('SIGINT', on)
-      process.off('SIGTERM', on)
-      resolve(sig)
+      if (!seen) {
+        seen = true
+        resolve(sig)
+      } else if (sig === 'SIGINT') {
+        process.exit(130)
+      }
     }
     process.on('SIGINT', on)
     process.on('SIGTERM', on)

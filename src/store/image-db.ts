@@ -1,9 +1,9 @@
 import { mkdir, readFile } from 'node:fs/promises'
 import { dirname } from 'node:path'
-import lockfile from 'proper-lockfile'
 import { ErrorCodes, HypershipError, wrap } from '../errors.js'
 import { isSha256 } from '../image/digest.js'
 import { writeFileAtomic } from './atomic.js'
+import { withLockFile } from './lock.js'
 
 /** What the store remembers about an image without reading its blobs. */
 export interface ImageRecord {
@@ -49,24 +49,12 @@ export class ImageDb {
   /** Applies `change` to the images under the lock and saves the result. */
   async update<T>(change: (images: Record<string, ImageRecord>) => T): Promise<T> {
     await mkdir(dirname(this.#path), { recursive: true })
-    let release: () => Promise<void>
-    try {
-      release = await lockfile.lock(dirname(this.#path), {
-        lockfilePath: `${this.#path}.lock`,
-        retries: { retries: 50, minTimeout: 20, maxTimeout: 200 },
-        stale: 10_000
-      })
-    } catch (err) {
-      throw new HypershipError(ErrorCodes.STORE_BUSY, `locking ${this.#path}: ${(err as Error).message}`, { cause: err })
-    }
-    try {
+    return withLockFile(`${this.#path}.lock`, async () => {
       const db = await this.#load()
       const result = change(db.images)
       await writeFileAtomic(this.#path, JSON.stringify(db, null, 1))
       return result
-    } finally {
-      await release()
-    }
+    })
   }
 
   async #load(): Promise<DbFile> {

@@ -30,8 +30,10 @@ export interface Running {
   child: ChildProcess
   firstLine: string
   stderr(): string
-  /** Sends SIGTERM (or `signal`) and resolves with the exit code. */
-  stop(signal?: NodeJS.Signals): Promise<number | null>
+  /** Resolves when it exits by itself, with its exit code or the signal that killed it. */
+  wait(): Promise<number | NodeJS.Signals | null>
+  /** Sends SIGTERM (or `signal`) unless it already exited; resolves with the exit code, or the signal that killed it. */
+  stop(signal?: NodeJS.Signals): Promise<number | NodeJS.Signals | null>
 }
 
 /**
@@ -61,11 +63,15 @@ export async function start(args: string[], env: NodeJS.ProcessEnv = {}, timeout
   })
   const stop = async (signal: NodeJS.Signals = 'SIGTERM') => {
     if (child.exitCode === null && child.signalCode === null) child.kill(signal)
-    const [code] = await exited
-    return code
+    const [code, killedBy] = await exited
+    return code ?? killedBy
+  }
+  const wait = async () => {
+    const [code, killedBy] = await exited
+    return code ?? killedBy
   }
   after(() => stop('SIGKILL').catch(() => {}))
-  return { child, firstLine, stderr: () => stderr, stop }
+  return { child, firstLine, stderr: () => stderr, stop, wait }
 }
 
 /** Starts `hypership bootstrap` on loopback and returns it with its HOST:PORT. */

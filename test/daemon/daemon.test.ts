@@ -1,0 +1,87 @@
+import assert from 'node:assert/strict'
+import { execFile } from 'node:child_process'
+import { stat } from 'node:fs/promises'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { promisify } from 'node:util'
+import { before, test } from 'node:test'
+import { hypership, localDht, start } from '../helpers/cli.js'
+import { tmpdir } from '../helpers/tmp.js'
+
+const run = promisify(execFile)
+const BUILD = fileURLToPath(new URL('../../../scripts/build-sample-image.sh', import.meta.url))
+let sampleTar = ''
+const sampleDir = tmpdir()
+before(async () => {
+  const dir = await sampleDir
+  await run('bash', [BUILD, dir])
+  sampleTar = join(dir, 'sample.docker.tar')
+})
+
+interface Status {
+  pid: number
+  socket: string
+  shares: Array<{ key: string; owned: boolean; blobs: number; images: Array<{ names: string[] }> }>
+  uploadedBytes: number
+}
+
+async function status(store: string): Promise<Status> {
+  const r = await hypership(['status', '--store', store, '--json'])
+  assert.equal(r.code, 0, r.stderr)
+  return JSON.parse(r.stdout) as Status
+}
+
+test('the daemon keeps seeding after the sharing CLI exits and after a restart; receivers re-seed', async () => {
+  const dht = await localDht()
+  const net = { HYPERSHIP_BOOTSTRAP: dht.bootstrap }
+  const sharerStore = await tmpdir()
+
+  // no daemon yet: status says so
+  const none = await hypership(['status', '--store', sharerStore])
+  assert.equal(none.code, 1)
+  assert.match(none.stderr, /\[HS_ERR_NO_DAEMON\]/)
+
+  let daemon = await start(['daemon', '--store', sharerStore], net)
+  const socket = daemon.firstLine.trim()
+  assert.equal((await stat(socket)).mode & 0o777, 0o600)
+
+  // share hands the image to the daemon and returns at once
+  const shared = await hypership(['share', '--store', sharerStore, sampleTar], net, 60_000)
+  assert.equal(shared.code, 0, shared.stderr)
+  const key = shared.stdout.trim()
+  assert.match(key, /^[a-z0-9]{52}$/)
+  const st = await status(sharerStore)
+  assert.deepEqual(st.shares.map((s) => [s.key, s.owned, s.blobs]), [[key, true, 3]])
+
+  const first = await hypership(['receive', key, '--store', await tmpdir(), '--json', '--timeout', '20'], net)
+  assert.equal(first.code, 0, first.stderr)
+  assert.ok((await status(sharerStore)).uploadedBytes > 1_000_000)
+
+  // restart: the share is seeded again without anyone asking
+  assert.equal((await hypership(['daemon', 'stop', '--store', sharerStore])).code, 0)
+  assert.equal(await daemon.wait(), 0, daemon.stderr())
+  daemon = await start(['daemon', '--store', sharerStore], net)
+  const again = await hypership(['receive', key, '--store', await tmpdir(), '--timeout', '20'], net)
+  assert.equal(again.code, 0, again.stderr)
+
+  // a receiver with a daemon receives through it and keeps seeding what it got
+  const receiverStore = await tmpdir()
+  const receiverDaemon = await start(['daemon', '--store', receiverStore], net)
+  const viaDaemon = await hypership(['receive', key, '--store', receiverStore, '--json', '--timeout', '20'], net)
+  assert.equal(viaDaemon.code, 0, viaDaemon.stderr)
+  assert.deepEqual((await status(receiverStore)).shares.map((s) => [s.key, s.owned, s.blobs]), [[key, false, 3]])
+  // ls works beside a running daemon; save goes through it
+  const ls = await hypership(['ls', '--store', receiverStore, '--json'])
+  assert.equal(JSON.parse(ls.stdout.trim()).names[0], 'docker.io/hypership/sample:1.0')
+  const out = join(await tmpdir(), 'x.tar')
+  const saved = await hypership(['save', '--store', receiverStore, 'hypership/sample:1.0', '-o', out])
+  assert.equal(saved.code, 0, saved.stderr)
+  assert.ok((await stat(out)).size > 1_000_000)
+
+  // with the original sharer gone, a newcomer still gets the image from the receiver
+  assert.equal(await daemon.stop('SIGTERM'), 0, daemon.stderr())
+  const fromReceiver = await hypership(['receive', key, '--store', await tmpdir(), '--json', '--timeout', '20'], net)
+  assert.equal(fromReceiver.code, 0, fromReceiver.stderr)
+  assert.equal(await receiverDaemon.stop('SIGTERM'), 0, receiverDaemon.stderr())
+  await dht.stop()
+})
