@@ -59,6 +59,7 @@ declare module 'corestore' {
     interface GetOptions {
       name?: string
       key?: Buffer
+      discoveryKey?: Buffer
       manifest?: Hypercore.Manifest
       createIfMissing?: boolean
       wait?: boolean
@@ -73,6 +74,8 @@ declare module 'corestore' {
     close(): Promise<void>
     get(opts: Corestore.GetOptions): Hypercore
     replicate(stream: Duplex | boolean): Duplex
+    /** Discovery keys of every core in storage. */
+    list(namespace?: Buffer): AsyncIterable<Buffer>
     namespace(name: string): Corestore
   }
   export = Corestore

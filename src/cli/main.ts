@@ -2,6 +2,7 @@ import yargs from 'yargs'
 import { ErrorCodes, HypershipError } from '../errors.js'
 import * as bootstrap from './commands/bootstrap.js'
 import * as daemon from './commands/daemon.js'
+import * as gc from './commands/gc.js'
 import * as load from './commands/load.js'
 import * as ls from './commands/ls.js'
 import * as receive from './commands/receive.js'
@@ -10,6 +11,7 @@ import * as save from './commands/save.js'
 import * as share from './commands/share.js'
 import * as status from './commands/status.js'
 import * as tag from './commands/tag.js'
+import * as verify from './commands/verify.js'
 import { out } from './output.js'
 
 const ISSUES = 'https://github.com/hypership/hypership/issues/new'
@@ -30,6 +32,8 @@ export async function main(argv: string[]): Promise<void> {
       .command(ls)
       .command(tag)
       .command(rm)
+      .command(verify)
+      .command(gc)
       .command(daemon)
       .command(status)
       .command(bootstrap)

@@ -1,16 +1,17 @@
-import { chmod, readFile, rm } from 'node:fs/promises'
+import { chmod, rm } from 'node:fs/promises'
 import net from 'node:net'
-import { join } from 'node:path'
 import { ErrorCodes, HypershipError } from '../errors.js'
 import { logger } from '../log.js'
 import { loadImages, loadIntoDocker, saveImages } from '../ops/images.js'
+import { collectGarbage } from '../ops/gc.js'
 import { shareImages } from '../ops/share.js'
+import { verifyImages } from '../ops/verify.js'
 import { type ReceiveEvent, type ReceiveOptions, receive } from '../p2p/receive.js'
 import { Seeder, type SeedStatus } from '../p2p/seeder.js'
+import { addToSeedList, readSeedList } from '../p2p/seed-list.js'
 import { listShares } from '../p2p/share.js'
 import { decodeShareKey } from '../p2p/share-key.js'
 import { createSwarm } from '../p2p/swarm.js'
-import { writeFileAtomic } from '../store/atomic.js'
 import { Store } from '../store/store.js'
 import { type Reply, type Request, lineReader } from './protocol.js'
 import { daemonSocketPath } from './socket-path.js'
@@ -53,6 +54,7 @@ export class Daemon {
   readonly #stopped: Promise<void>
   #stop: () => void = () => {}
   #downloaded = 0
+  #receiving = 0
   readonly #handlers: Record<string, Handler>
 
   private constructor(store: Store, seeder: Seeder, socketPath: string) {
@@ -69,6 +71,11 @@ export class Daemon {
       'docker-load': async (p: { images: string[]; socket: string }) =>
         loadIntoDocker(this.#store, await Promise.all(p.images.map((i) => this.#store.resolve(i))), p.socket),
       rm: (p: { image: string }) => this.#store.remove(p.image),
+      verify: (p: { images?: string[] }) => verifyImages(this.#store, p.images ?? []),
+      gc: async () => {
+        if (this.#receiving > 0) throw new HypershipError(ErrorCodes.STORE_BUSY, 'a receive is in progress; run gc when it is done')
+        return collectGarbage(this.#store)
+      },
       status: async () => this.status(),
       stop: async () => {
         setImmediate(() => this.#stop())
@@ -134,9 +141,10 @@ export class Daemon {
     if (params.select) options.select = params.select
     if (params.findTimeout) options.findTimeout = params.findTimeout
     if (params.stallTimeout) options.stallTimeout = params.stallTimeout
-    const result = await receive(this.#store, params.key, options)
+    this.#receiving++
+    const result = await receive(this.#store, params.key, options).finally(() => this.#receiving--)
     this.#downloaded += result.bytesReceived
-    await this.#remember(params.key)
+    await addToSeedList(this.#store, params.key)
     return result
   }
 
@@ -145,27 +153,9 @@ export class Daemon {
     for (const share of await listShares(this.#store)) {
       await this.#seeder.seed(this.#store.blobs.cores.get({ name: share.core }))
     }
-    for (const key of await this.#received()) {
+    for (const key of await readSeedList(this.#store)) {
       await this.#seeder.seed(this.#store.blobs.cores.get({ key: decodeShareKey(key) }))
     }
-  }
-
-  get #seedsFile(): string {
-    return join(this.#store.layout.root, 'seeds.json')
-  }
-
-  async #received(): Promise<string[]> {
-    try {
-      const keys = JSON.parse(await readFile(this.#seedsFile, 'utf8')) as unknown
-      return Array.isArray(keys) ? keys.filter((k): k is string => typeof k === 'string') : []
-    } catch {
-      return []
-    }
-  }
-
-  async #remember(key: string): Promise<void> {
-    const keys = await this.#received()
-    if (!keys.includes(key)) await writeFileAtomic(this.#seedsFile, JSON.stringify([...keys, key]))
   }
 
   #serve(sock: net.Socket): void {

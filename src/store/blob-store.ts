@@ -39,6 +39,8 @@ export interface BlobEntry {
 export interface CoreRef {
   name?: string
   key?: string
+  /** Hex discovery key: names any core, for garbage collection. */
+  discoveryKey?: string
   /** For a blob core, the digest it holds. */
   digest?: string
 }
@@ -177,7 +179,9 @@ export class BlobStore {
   async purgeCore(ref: CoreRef): Promise<void> {
     const core = ref.key
       ? this.cores.get({ key: Buffer.from(ref.key, 'hex'), createIfMissing: false })
-      : this.cores.get({ name: ref.name ?? '', createIfMissing: false })
+      : ref.discoveryKey
+        ? this.cores.get({ discoveryKey: Buffer.from(ref.discoveryKey, 'hex'), createIfMissing: false })
+        : this.cores.get({ name: ref.name ?? '', createIfMissing: false })
     try {
       await core.ready()
       await core.purge()
