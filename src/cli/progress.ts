@@ -1,19 +1,32 @@
 import cliProgress from 'cli-progress'
+import { familiarName, parseReference } from '../image/reference.js'
 import type { ReceiveEvent } from '../p2p/receive.js'
 import { out } from './output.js'
 
 const JSON_EVERY_MS = 250
+const FORMAT = ' {name} {bar} {percentage}% | {done}/{size} MiB | {speed} MiB/s | ETA {etaText} | peers {peers}'
+
+interface ImageBar {
+  bar: cliProgress.SingleBar
+  blobs: Set<string>
+  size: number
+}
 
 /**
- * Renders receive progress: a bar with bytes, rate and ETA on a terminal,
- * JSON lines with `--json`, nothing otherwise.
+ * Renders receive progress in the spirit of `docker pull`: on a terminal a
+ * bar per image and one for the whole transfer, with bytes, rate, ETA and
+ * peer count; JSON lines with `--json`; nothing otherwise.
  */
 export class Progress {
   readonly #json: boolean
-  #bar: cliProgress.SingleBar | undefined
-  #total = 0
-  #have = 0
-  #peers = new Set<string>()
+  readonly #start = Date.now()
+  #multi: cliProgress.MultiBar | undefined
+  #images: ImageBar[] = []
+  #total: cliProgress.SingleBar | undefined
+  #totalSize = 0
+  /** Bytes held per blob so far. */
+  readonly #have = new Map<string, number>()
+  readonly #peers = new Set<string>()
   #lastJson = 0
 
   constructor(json: boolean) {
@@ -21,37 +34,60 @@ export class Progress {
   }
 
   event(e: ReceiveEvent): void {
-    if (e.type === 'catalog') this.#total = e.images.reduce((n, i) => n + i.size, 0)
-    if (e.type === 'blob') this.#have += e.have
+    if (e.type === 'blob') this.#have.set(e.digest, e.have)
     if (e.type === 'chunk') {
-      this.#have += e.bytes
+      this.#have.set(e.digest, (this.#have.get(e.digest) ?? 0) + e.bytes)
       this.#peers.add(e.peer)
     }
+    if (e.type === 'catalog') this.#totalSize = e.images.reduce((n, i) => n + i.size, 0)
     if (this.#json) return this.#emitJson(e)
     if (!out.interactive) return
     if (e.type === 'searching') out.info(`Looking for peers sharing ${e.key.slice(0, 12)}…`)
-    if (e.type === 'catalog') {
-      out.info(`Found ${e.images.length} image(s): ${e.images.flatMap((i) => i.names).join(', ') || '(untagged)'}`)
-      this.#bar = new cliProgress.SingleBar(
-        { format: ' {bar} {percentage}% | {value}/{total} MiB | {speed} MiB/s | ETA {eta}s | peers {peers}', hideCursor: true, stream: process.stderr },
-        cliProgress.Presets.shades_classic
-      )
-      this.#bar.start(mib(this.#total), 0, { speed: '0.0', peers: 0 })
-    }
-    this.#bar?.update(mib(this.#have), { speed: this.#speed(), peers: this.#peers.size })
+    if (e.type === 'catalog') this.#startBars(e)
+    this.#render()
   }
 
-  /** Stops the bar; safe to call twice. */
+  /** Stops the bars; safe to call twice. */
   done(): void {
-    this.#bar?.update(mib(this.#have))
-    this.#bar?.stop()
-    this.#bar = undefined
+    this.#render()
+    this.#multi?.stop()
+    this.#multi = undefined
   }
 
-  readonly #start = Date.now()
-  #speed(): string {
-    const s = (Date.now() - this.#start) / 1000
-    return s > 0 ? (this.#have / 1048576 / s).toFixed(1) : '0.0'
+  #startBars(e: Extract<ReceiveEvent, { type: 'catalog' }>): void {
+    out.info(`Found ${e.images.length} image(s) from ${e.peers} peer(s)`)
+    this.#multi = new cliProgress.MultiBar({ format: FORMAT, hideCursor: true, stream: process.stderr, clearOnComplete: false }, cliProgress.Presets.shades_classic)
+    for (const img of e.images) {
+      const name = img.names[0] ? familiarName(parseReference(img.names[0])) : img.manifest.slice(0, 19)
+      const bar = this.#multi.create(img.size, 0, { name: name.padEnd(24).slice(0, 24), ...this.#payload(0, img.size) })
+      this.#images.push({ bar, blobs: new Set(img.blobs), size: img.size })
+    }
+    this.#total = this.#multi.create(this.#totalSize, 0, { name: 'total'.padEnd(24), ...this.#payload(0, this.#totalSize) })
+  }
+
+  #render(): void {
+    if (!this.#multi) return
+    let all = 0
+    for (const v of this.#have.values()) all += v
+    for (const img of this.#images) {
+      let n = 0
+      for (const b of img.blobs) n += this.#have.get(b) ?? 0
+      img.bar.update(n, this.#payload(n, img.size))
+    }
+    this.#total?.update(all, this.#payload(all, this.#totalSize))
+  }
+
+  #payload(done: number, size: number) {
+    const seconds = (Date.now() - this.#start) / 1000
+    const rate = seconds > 0 ? this.#sum() / seconds : 0
+    const etaText = done >= size ? '0s' : rate > 0 ? `${Math.ceil((size - done) / rate)}s` : '-'
+    return { done: mib(done), size: mib(size), speed: mib(rate), etaText, peers: this.#peers.size }
+  }
+
+  #sum(): number {
+    let n = 0
+    for (const v of this.#have.values()) n += v
+    return n
   }
 
   #emitJson(e: ReceiveEvent): void {
@@ -62,7 +98,7 @@ export class Progress {
     const now = Date.now()
     if (now - this.#lastJson < JSON_EVERY_MS) return
     this.#lastJson = now
-    out.json({ type: 'progress', bytes: this.#have, total: this.#total, peers: this.#peers.size })
+    out.json({ type: 'progress', bytes: this.#sum(), total: this.#totalSize, peers: this.#peers.size })
   }
 }
 

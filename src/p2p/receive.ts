@@ -37,7 +37,7 @@ export interface ReceiveOptions extends NetworkOptions {
 /** Progress, as data. */
 export type ReceiveEvent =
   | { type: 'searching'; key: string }
-  | { type: 'catalog'; images: Array<{ manifest: string; names: string[]; size: number }>; peers: number }
+  | { type: 'catalog'; images: Array<{ manifest: string; names: string[]; size: number; blobs: string[] }>; peers: number }
   | { type: 'blob'; digest: string; size: number; have: number }
   | { type: 'chunk'; digest: string; bytes: number; peer: string }
   | { type: 'verified'; digest: string }
@@ -86,7 +86,7 @@ export async function receive(store: Store, shareKey: string, options: ReceiveOp
     emit({
       type: 'catalog',
       peers: swarm.connections.size,
-      images: images.map((i) => ({ manifest: i.manifest, names: i.names, size: i.blobs.reduce((n, b) => n + b.size, 0) }))
+      images: images.map((i) => ({ manifest: i.manifest, names: i.names, size: i.blobs.reduce((n, b) => n + b.size, 0), blobs: i.blobs.map((b) => b.digest) }))
     })
 
     const diffIds = new Map<string, string>()
