@@ -39,6 +39,8 @@ export const ErrorCodes = {
   DOCKER: 'HS_ERR_DOCKER',
   /** A file could not be read or written. */
   IO: 'HS_ERR_IO',
+  /** Not enough disk space for what the operation would write. */
+  DISK_FULL: 'HS_ERR_DISK_FULL',
   /** The operation was interrupted (SIGINT, SIGTERM). */
   ABORTED: 'HS_ERR_ABORTED',
   /** A bug in hypership. */
@@ -81,6 +83,12 @@ export function wrap(err: unknown, doing: string): HypershipError {
 }
 
 function ioCode(err: unknown): ErrorCode | undefined {
+  if (isDiskFull(err)) return ErrorCodes.DISK_FULL
   const sys = (err as { code?: unknown } | null)?.code
   return typeof sys === 'string' && /^E[A-Z]+$/.test(sys) ? ErrorCodes.IO : undefined
+}
+
+/** True for "no space left on device", from fs (ENOSPC) or RocksDB (message only). */
+export function isDiskFull(err: unknown): boolean {
+  return (err as { code?: unknown } | null)?.code === 'ENOSPC' || /No space left on device/i.test(String((err as Error)?.message))
 }

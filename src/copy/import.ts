@@ -1,4 +1,5 @@
 import { InspectingSink } from '../archive/sink.js'
+import { HypershipError, wrap } from '../errors.js'
 import type { ImageSource, ReadOptions } from '../image/transport.js'
 import { validateImage } from '../image/validate.js'
 import { logger } from '../log.js'
@@ -23,7 +24,7 @@ export async function importImages(store: Store, source: ImageSource, options: R
     debug('imported %d images from %s', records.length, source.description)
     return records
   } catch (err) {
-    await tx.abort()
-    throw err
+    await tx.abort().catch(() => {})
+    throw err instanceof HypershipError ? err : wrap(err, `importing ${source.description}`)
   }
 }

@@ -6,7 +6,8 @@ import { canonicalTag, isDigest } from '../image/reference.js'
 import type { ImageRecord } from '../store/image-db.js'
 import type { Store } from '../store/store.js'
 import { loadArchive } from '../transports/docker-daemon/engine.js'
-import { openDestination, openSource, parseLocation } from '../transports/location.js'
+import { type Location, openDestination, openSource, parseLocation } from '../transports/location.js'
+import { ensureSpace, pathSize } from '../store/space.js'
 
 /**
  * The operations behind the CLI, on an open store. The CLI runs them in
@@ -20,12 +21,20 @@ import { openDestination, openSource, parseLocation } from '../transports/locati
 export async function storedImages(store: Store, source: string): Promise<ImageRecord[]> {
   const location = await parseLocation(source)
   if (location.kind === 'store') return [await store.resolve(location.reference)]
-  return importImages(store, openSource(location))
+  return importFrom(store, location)
 }
 
 /** `load -i`: imports an archive or layout (never a store name). */
 export async function loadImages(store: Store, input: string): Promise<ImageRecord[]> {
-  return importImages(store, openSource(await parseLocation(input)))
+  return importFrom(store, await parseLocation(input))
+}
+
+async function importFrom(store: Store, location: Exclude<Location, { kind: 'store' }> | Location): Promise<ImageRecord[]> {
+  if (location.kind !== 'store') {
+    // each blob is written twice for a moment (scratch core, then its final core)
+    await ensureSpace(store.layout.root, 2 * (await pathSize(location.path)), `importing ${location.path}`)
+  }
+  return importImages(store, openSource(location))
 }
 
 /**

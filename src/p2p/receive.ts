@@ -9,6 +9,7 @@ import type { BlobEntry } from '../store/blob-store.js'
 import type { ImageRecord } from '../store/image-db.js'
 import type { ImportTx } from '../store/import-tx.js'
 import { MAX_METADATA } from '../store/manifest.js'
+import { ensureSpace } from '../store/space.js'
 import type { Store } from '../store/store.js'
 import { type CatalogImage, MAX_ENTRIES, decodeEntry, foldCatalog } from './catalog.js'
 import { Seeder } from './seeder.js'
@@ -92,6 +93,9 @@ export async function receive(store: Store, shareKey: string, options: ReceiveOp
     const diffIds = new Map<string, string>()
     const wanted = new Map<string, BlobEntry>()
     for (const img of images) for (const b of img.blobs) wanted.set(b.digest, b)
+    let missing = 0
+    for (const b of wanted.values()) if (!(await tx.has(b.digest))) missing += b.size
+    await ensureSpace(store.layout.root, missing, `receiving ${shareKey}`)
     const queue = [...wanted.values()]
     const worker = async (): Promise<void> => {
       for (let b = queue.shift(); b; b = queue.shift()) {

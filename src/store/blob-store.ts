@@ -6,7 +6,7 @@ import { pipeline } from 'node:stream/promises'
 import Corestore from 'corestore'
 import Hypercore from 'hypercore'
 import CoreStorage from 'hypercore-storage'
-import { ErrorCodes, HypershipError, wrap } from '../errors.js'
+import { ErrorCodes, HypershipError, isDiskFull, wrap } from '../errors.js'
 import { DigestingStream, digestHex, isSha256 } from '../image/digest.js'
 import { logger } from '../log.js'
 import { writeFileAtomic } from './atomic.js'
@@ -117,7 +117,9 @@ export class BlobStore {
     await scratch.ready()
     try {
       const check = new DigestingStream(what, expected)
-      await pipeline(source, check, appendBlocks(scratch))
+      await pipeline(source, check, appendBlocks(scratch)).catch((err: unknown) => {
+        throw isDiskFull(err) ? new HypershipError(ErrorCodes.DISK_FULL, `disk full while storing ${what}`, { cause: err }) : err
+      })
       if (scratch.length === 0) return { digest: check.digest, size: 0, key: '', blocks: 0 }
 
       const manifest: Hypercore.Manifest = {
