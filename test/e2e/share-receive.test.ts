@@ -66,6 +66,16 @@ test('share in one process, receive in another: same image, verified, loadable b
   assert.equal(inspect[0]?.Id, sample.config)
   assert.deepEqual(inspect[0]?.RootFS.Layers, [sample.diffId])
 
+  // what a real `docker save` writes loads back with the same image ID
+  const dockerSaved = join(await tmpdir(), 'docker-saved.tar')
+  assert.equal((await docker.docker(['save', '-o', dockerSaved, 'hypership/sample:1.0'])).code, 0)
+  const reloadStore = await tmpdir()
+  const reloaded = await hypership(['load', '--store', reloadStore, '-i', dockerSaved])
+  assert.equal(reloaded.code, 0, reloaded.stderr)
+  assert.equal(reloaded.stdout, 'Loaded image: hypership/sample:1.0\n')
+  const reloadedLs = JSON.parse((await hypership(['ls', '--store', reloadStore, '--json'])).stdout) as { id: string }
+  assert.equal(reloadedLs.id, sample.config)
+
   // --load goes through the Engine API into a fresh store
   await docker.docker(['rmi', 'hypership/sample:1.0'])
   const viaApi = await hypership(['receive', key, '--store', await tmpdir(), '--load', '--timeout', '20'], { ...net, DOCKER_HOST: docker.host })
