@@ -1,0 +1,44 @@
+import { run } from './proc.js'
+
+/** Two network namespaces joined by a veth pair, each end rate-limited with tc. */
+export interface LinkedPair {
+  a: { ns: string; ip: string }
+  b: { ns: string; ip: string }
+  rateMbit: number
+  /** Runs `cmd` inside namespace `ns` (argv for spawn). */
+  exec(ns: string, argv: string[]): string[]
+  destroy(): Promise<void>
+}
+
+/**
+ * Creates namespaces `${prefix}a` and `${prefix}b` (names unique per bench
+ * process), a veth pair between them on 10.250.N.1/2 and a token-bucket
+ * qdisc of `rateMbit` on both ends. Nothing is attached to the host's
+ * network. The caller must `destroy()`, even on failure.
+ */
+export async function linkedPair(prefix: string, subnet: number, rateMbit: number): Promise<LinkedPair> {
+  const a = { ns: `${prefix}a`, ip: `10.250.${subnet}.1` }
+  const b = { ns: `${prefix}b`, ip: `10.250.${subnet}.2` }
+  const created: string[] = []
+  const destroy = async () => {
+    for (const ns of created.reverse()) await run('ip', ['netns', 'del', ns], { allowFail: true })
+  }
+  try {
+    for (const side of [a, b]) {
+      await run('ip', ['netns', 'add', side.ns])
+      created.push(side.ns)
+      await run('ip', ['-n', side.ns, 'link', 'set', 'lo', 'up'])
+    }
+    await run('ip', ['link', 'add', 'hsbv0', 'netns', a.ns, 'type', 'veth', 'peer', 'name', 'hsbv1', 'netns', b.ns])
+    for (const [side, dev] of [[a, 'hsbv0'], [b, 'hsbv1']] as const) {
+      await run('ip', ['-n', side.ns, 'addr', 'add', `${side.ip}/24`, 'dev', dev])
+      await run('ip', ['-n', side.ns, 'link', 'set', dev, 'up'])
+      // burst must cover at least one timer tick at this rate
+      await run('ip', ['netns', 'exec', side.ns, 'tc', 'qdisc', 'add', 'dev', dev, 'root', 'tbf', 'rate', `${rateMbit}mbit`, 'burst', '1mb', 'latency', '20ms'])
+    }
+  } catch (err) {
+    await destroy()
+    throw err
+  }
+  return { a, b, rateMbit, exec: (ns, argv) => ['netns', 'exec', ns, ...argv], destroy }
+}
