@@ -5,7 +5,7 @@ import type Hypercore from 'hypercore'
 import { ErrorCodes, HypershipError, hasCode } from '../errors.js'
 import { canonicalTag } from '../image/reference.js'
 import { logger } from '../log.js'
-import type { BlobEntry } from '../store/blob-store.js'
+import { BLOCK_SIZE, type BlobEntry } from '../store/blob-store.js'
 import type { ImageRecord } from '../store/image-db.js'
 import type { ImportTx } from '../store/import-tx.js'
 import { MAX_METADATA } from '../store/manifest.js'
@@ -135,29 +135,53 @@ export async function receive(store: Store, shareKey: string, options: ReceiveOp
   }
 }
 
+/**
+ * Waits for a peer that serves the catalog, brings the local copy up to the
+ * peer's length (a copy from an earlier receive may be stale), and folds it.
+ */
 async function readCatalog(catalog: Hypercore, timeout: number, shareKey: string) {
   const deadline = Date.now() + timeout
+  const nobody = () =>
+    new HypershipError(
+      ErrorCodes.NO_PEERS,
+      `nobody is sharing ${shareKey} (looked for ${Math.round(timeout / 1000)} s; is the sharer running, and on the same --bootstrap?)`
+    )
+  while (catalog.peers.length === 0) {
+    if (Date.now() > deadline) throw nobody()
+    await untilEvent(catalog, 'peer-add', Math.min(500, deadline - Date.now()))
+  }
+  // a copy kept from an earlier receive may be stale: ask the peer first
+  await Promise.race([catalog.update({ wait: true }).catch(() => false), sleep(Math.max(deadline - Date.now(), 0))])
   while (catalog.length === 0) {
-    if (Date.now() > deadline) {
-      throw new HypershipError(
-        ErrorCodes.NO_PEERS,
-        `nobody is sharing ${shareKey} (looked for ${Math.round(timeout / 1000)} s; is the sharer running, and on the same --bootstrap?)`
-      )
-    }
-    await Promise.race([catalog.update({ wait: true }), sleep(500)])
-    if (catalog.length === 0) await sleep(200)
+    if (Date.now() > deadline) throw nobody()
+    await untilEvent(catalog, 'append', Math.min(500, deadline - Date.now()))
   }
   if (catalog.length > MAX_ENTRIES) {
     throw new HypershipError(ErrorCodes.PEER_INVALID, `catalog has ${catalog.length} entries, more than ${MAX_ENTRIES}`)
   }
   const entries = []
   for (let i = 0; i < catalog.length; i++) {
-    const block = await catalog.get(i, { timeout: Math.max(deadline - Date.now(), 10_000) })
-    if (!block) throw new HypershipError(ErrorCodes.STALLED, `catalog entry ${i} never arrived`)
+    const block = await catalog.get(i, { timeout: Math.max(deadline - Date.now(), 10_000) }).catch((err: unknown) => {
+      throw new HypershipError(ErrorCodes.STALLED, `catalog entry ${i} of ${shareKey} never arrived`, { cause: err })
+    })
+    if (!block) throw new HypershipError(ErrorCodes.STALLED, `catalog entry ${i} of ${shareKey} never arrived`)
     entries.push(decodeEntry(block, i))
   }
   debug('catalog of %s: %d entries', shareKey, entries.length)
   return foldCatalog(entries)
+}
+
+/** Resolves after `event` fires on `emitter`, or after `ms`, whichever is first. */
+function untilEvent(emitter: Hypercore, event: string, ms: number): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer)
+      emitter.off(event, done)
+      resolve()
+    }
+    const timer = setTimeout(done, Math.max(ms, 0))
+    emitter.on(event, done)
+  })
 }
 
 function select(images: CatalogImage[], names: string[] | undefined): CatalogImage[] {
@@ -195,16 +219,13 @@ async function fetchBlob(
   }
   core.on('download', onDownload)
   try {
-    while (core.length < entry.blocks) {
-      if (Date.now() - last > stallTimeout) throw stalled(entry, 'no peer sent its chunk list')
-      await Promise.race([core.update({ wait: true }), sleep(500)])
-    }
+    emit({ type: 'blob', digest: entry.digest, size: entry.size, have: await heldBytes(core, entry) })
+    // the range is known from the catalog, so the download starts before any
+    // peer has told us the core's length; the Merkle proofs check it
+    await downloadAll(core, entry, () => last, stallTimeout)
     if (core.length !== entry.blocks || core.byteLength !== entry.size) {
       throw new HypershipError(ErrorCodes.PEER_INVALID, `core for ${entry.digest} has ${core.byteLength} bytes, catalog says ${entry.size}`)
     }
-    const have = await contiguousBytes(core, entry)
-    emit({ type: 'blob', digest: entry.digest, size: entry.size, have })
-    await downloadAll(core, entry, () => last, stallTimeout)
     diffIds.set(entry.digest, await verifyDownloaded(store, entry))
     tx.adopt(entry)
     emit({ type: 'verified', digest: entry.digest })
@@ -243,9 +264,14 @@ async function downloadAll(core: Hypercore, entry: BlobEntry, lastChunk: () => n
   }
 }
 
-async function contiguousBytes(core: Hypercore, entry: BlobEntry): Promise<number> {
-  const n = core.contiguousLength
-  return n >= entry.blocks ? entry.size : n * (entry.size / entry.blocks)
+/** Bytes of the blob already in the store (chunks from an interrupted run). */
+async function heldBytes(core: Hypercore, entry: BlobEntry): Promise<number> {
+  if (core.length === 0) return 0
+  let held = 0
+  for (let i = 0; i < entry.blocks; i++) {
+    if (await core.has(i)) held += i === entry.blocks - 1 ? entry.size - (entry.blocks - 1) * BLOCK_SIZE : BLOCK_SIZE
+  }
+  return held
 }
 
 /**

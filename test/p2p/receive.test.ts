@@ -150,3 +150,43 @@ test('an image whose config does not match its layers is refused on receive', as
   assert.deepEqual(await b.images(), [])
   assert.deepEqual(await b.blobs.list(), [])
 })
+
+test('a receiver that held a share before sees what the sharer added after a restart, and refetches what it removed', async (t) => {
+  const boot = await startBootstrap()
+  t.after(() => boot.close())
+  const bootstrap = [`${boot.host}:${boot.port}`]
+  const a = await storeWith(randomBytes(2 * BLOCK_SIZE), ['docker.io/library/first:1'])
+  t.after(() => a.store.close())
+  const share = await Share.create(a.store)
+  await share.publish(a.records)
+  const key = share.record.key
+
+  let seeder = new Seeder(a.store, createSwarm({ bootstrap }))
+  await seeder.seed(share.catalog)
+  const b = await Store.open(await tmpdir())
+  t.after(() => b.close())
+  assert.equal((await receive(b, key, { bootstrap, findTimeout: 20_000 })).images.length, 1)
+  await seeder.close()
+  await seeder.swarm.destroy()
+
+  // the sharer comes back with one more image in the same share
+  const more = syntheticImage(randomBytes(BLOCK_SIZE + 3))
+  const tx = await a.store.beginImport()
+  await tx.put(Readable.from([more.layer]), 'layer')
+  await tx.put(Readable.from([more.config]), 'config')
+  const added = await tx.commit([{ names: ['docker.io/library/second:1'], manifest: more.manifest }])
+  const again = await Share.open(a.store, key)
+  await again.publish(added)
+  seeder = new Seeder(a.store, createSwarm({ bootstrap }))
+  await seeder.seed(again.catalog)
+  t.after(async () => {
+    await seeder.close()
+    await seeder.swarm.destroy()
+  })
+
+  await b.remove('first:1')
+  const started = Date.now()
+  const result = await receive(b, key, { bootstrap, findTimeout: 10_000, stallTimeout: 20_000 })
+  assert.deepEqual(result.images.map((i) => i.tags).sort(), [['docker.io/library/first:1'], ['docker.io/library/second:1']])
+  assert.ok(Date.now() - started < 15_000, `took ${Date.now() - started} ms`)
+})
