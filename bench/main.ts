@@ -7,7 +7,7 @@
  */
 import { execFileSync } from 'node:child_process'
 import { cpus, loadavg, release, totalmem } from 'node:os'
-import { mkdir, rm, writeFile } from 'node:fs/promises'
+import { mkdir, readFile, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { startDockerd } from '../test/helpers/dockerd.js'
@@ -20,6 +20,7 @@ import { writeReport } from './report/markdown.js'
 import type { Results } from './report/results.js'
 import { runLoopback } from './scenarios/s1-loopback.js'
 import { runLink } from './scenarios/s2-link.js'
+import { runFanout } from './scenarios/s3-fanout.js'
 import { runUpdate } from './scenarios/s4-update.js'
 import { runResume } from './scenarios/s5-resume.js'
 import { runMemory } from './scenarios/s6-memory.js'
@@ -27,13 +28,20 @@ import { firstChunk } from './scenarios/s7-first-chunk.js'
 import { runProfile } from './scenarios/profile.js'
 
 const REPO = fileURLToPath(new URL('../../', import.meta.url))
-const ALL = ['s1', 's2', 's4', 's5', 's6', 'profile']
+const ALL = ['s1', 's2', 's3', 's4', 's5', 's6', 'profile']
+/** Scenario 3 alone takes 3–4 minutes (8 × 129 MiB through 100 Mbit/s links, twice). */
+const QUICK = ALL.filter((s) => s !== 's3')
 
-function parseArgs(argv: string[]): { quick: boolean; only: string[]; out: string } {
+function parseArgs(argv: string[]): { quick: boolean; only: string[]; out: string; merge: boolean } {
   const quick = argv.includes('--quick')
   const onlyArg = argv.find((a) => a.startsWith('--only='))
   const outArg = argv.find((a) => a.startsWith('--out='))
-  return { quick, only: onlyArg ? onlyArg.slice(7).split(',') : ALL, out: outArg ? outArg.slice(6) : join(REPO, 'docs') }
+  return {
+    quick,
+    only: onlyArg ? onlyArg.slice(7).split(',') : quick ? QUICK : ALL,
+    out: outArg ? outArg.slice(6) : join(REPO, 'docs'),
+    merge: argv.includes('--merge')
+  }
 }
 
 function git(args: string[]): string {
@@ -91,8 +99,8 @@ async function main(): Promise<void> {
       return built.get(key)!
     }
 
-    const dht = await startDht('127.0.0.1')
-    cleanups.push(() => dht.proc.stop())
+    const dht = await keepDht(log)
+    cleanups.push(() => dht.stop())
     log(`private DHT on ${dht.address}`)
     const ctx: Context = { profile, cacheDir, workDir, dht: dht.address, rootfs, image, log }
     if (args.only.includes('s1')) {
@@ -117,6 +125,10 @@ async function main(): Promise<void> {
       log('scenario 2: two network namespaces, veth capped at 1 Gbit/s')
       results.s2 = await runLink(ctx, main)
     }
+    if (args.only.includes('s3')) {
+      log('scenario 3: fan-out to 8 receivers behind 100 Mbit/s links')
+      results.s3 = await runFanout(ctx, await image(PROFILES.quick.mainMiB))
+    }
     if (args.only.includes('s4')) {
       log('scenario 4: update v1 → v2 (one changed layer)')
       results.s4 = await runUpdate(ctx, main, await image(profile.mainMiB, 2))
@@ -140,8 +152,54 @@ async function main(): Promise<void> {
 
   results.meta.durationS = Math.round((now() - t0) / 1000)
   results.meta.loadavgEnd = loadavg()[0]!
-  await writeReport(results, args.out)
+  await writeReport(args.merge ? await mergeInto(join(args.out, 'benchmarks.json'), results) : results, args.out)
   log(`wrote ${join(args.out, 'benchmarks.md')} and benchmarks.json (${results.meta.durationS} s)`)
+}
+
+/**
+ * The private DHT for the loopback scenarios. If its process dies (it has
+ * been seen to vanish mid-run on a busy machine), it is restarted on the
+ * same port so the address every scenario holds stays valid.
+ */
+async function keepDht(log: (msg: string) => void): Promise<{ address: string; stop(): Promise<void> }> {
+  let stopping = false
+  let current = await startDht('127.0.0.1')
+  const address = current.address
+  const port = address.slice(address.lastIndexOf(':') + 1)
+  const watch = (proc: typeof current.proc): void => {
+    void proc.exited.then(async ({ code, signal }) => {
+      if (stopping) return
+      log(`private DHT exited (code ${code}, signal ${signal}): ${proc.stderr.trim().slice(-300) || 'no stderr'}; restarting on port ${port}`)
+      current = await startDht('127.0.0.1', undefined, port)
+      watch(current.proc)
+    })
+  }
+  watch(current.proc)
+  return {
+    address,
+    stop: async () => {
+      stopping = true
+      await current.proc.stop()
+    }
+  }
+}
+
+/**
+ * `--merge`: the scenarios of this run replace those in an earlier
+ * results file; the rest, and the earlier run's metadata, stay. The report
+ * names the merged run.
+ */
+async function mergeInto(file: string, fresh: Results): Promise<Results> {
+  const old = JSON.parse(await readFile(file, 'utf8')) as Results
+  const merged: Results = { ...old, images: { ...old.images, ...fresh.images }, ran: [...new Set([...old.ran, ...fresh.ran])] }
+  for (const id of fresh.ran) {
+    const key = id as keyof Results
+    if (fresh[key] !== undefined) (merged as unknown as Record<string, unknown>)[key] = fresh[key]
+  }
+  if (fresh.s1) merged.s7 = fresh.s7
+  const { profile, started, commit, dirty, loadavgStart, loadavgEnd, durationS } = fresh.meta
+  merged.meta = { ...old.meta, merged: [...(old.meta.merged ?? []), { ran: fresh.ran, profile, started, commit, dirty, loadavgStart, loadavgEnd, durationS }] }
+  return merged
 }
 
 main().catch((err: unknown) => {

@@ -6,12 +6,12 @@
 # debootstrap builds the bench images' rootfs from the machine's apt mirror;
 # docker-registry and skopeo are the registry baseline; docker.io (dockerd,
 # containerd, the 20.10 client) is the docker save/load baseline; iproute2
-# is for the network-namespace scenarios. `apt-get update` runs only when apt
+# is for the network-namespace scenarios (curl probes a registry inside one). `apt-get update` runs only when apt
 # has no package lists or an install fails.
 set -euo pipefail
 
-packages=(debootstrap docker-registry skopeo docker.io iproute2)
-binaries=(debootstrap docker-registry skopeo /usr/sbin/dockerd containerd runc /usr/bin/docker ip tc)
+packages=(debootstrap docker-registry skopeo docker.io iproute2 curl)
+binaries=(debootstrap docker-registry skopeo /usr/sbin/dockerd containerd runc /usr/bin/docker ip tc curl)
 
 say() { echo "bench/setup.sh: $*" >&2; }
 

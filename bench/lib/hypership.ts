@@ -16,8 +16,8 @@ function cli(args: string[], env: NodeJS.ProcessEnv = {}, profileDir?: string, n
 }
 
 /** `hypership bootstrap` on `host`: a private DHT; never the public one. */
-export async function startDht(host = '127.0.0.1', ns?: string): Promise<{ proc: Proc; address: string }> {
-  const proc = cli(['bootstrap', '--host', host], {}, undefined, ns)
+export async function startDht(host = '127.0.0.1', ns?: string, port = '0'): Promise<{ proc: Proc; address: string }> {
+  const proc = cli(['bootstrap', '--host', host, '--port', port], {}, undefined, ns)
   const { line } = await proc.waitLine(() => true, 30_000)
   return { proc, address: line.trim() }
 }

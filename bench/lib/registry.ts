@@ -1,7 +1,7 @@
 import { writeFile } from 'node:fs/promises'
 import { createServer } from 'node:net'
 import { join } from 'node:path'
-import { Proc, sleep } from './proc.js'
+import { Proc, run, sleep } from './proc.js'
 
 /** A free TCP port on 127.0.0.1 (bound, read, released). */
 export function freePort(): Promise<number> {
@@ -25,9 +25,10 @@ export interface Registry {
  * Starts `docker-registry serve` with its own config (never the package's,
  * which listens on every interface) and waits for `GET /v2/`.
  */
-export async function startRegistry(dir: string): Promise<Registry> {
-  const port = await freePort()
-  const address = `127.0.0.1:${port}`
+export async function startRegistry(dir: string, at?: { ns: string; ip: string }): Promise<Registry> {
+  // inside a namespace nothing else listens, so any fixed port is free
+  const port = at ? 5000 : await freePort()
+  const address = `${at?.ip ?? '127.0.0.1'}:${port}`
   const config = join(dir, 'config.yml')
   await writeFile(
     config,
@@ -46,10 +47,12 @@ export async function startRegistry(dir: string): Promise<Registry> {
       ''
     ].join('\n')
   )
-  const proc = new Proc('docker-registry', ['serve', config])
+  const proc = at ? new Proc('ip', ['netns', 'exec', at.ns, 'docker-registry', 'serve', config]) : new Proc('docker-registry', ['serve', config])
   const deadline = Date.now() + 20_000
   for (;;) {
-    const ok = await fetch(`http://${address}/v2/`).then((r) => r.ok, () => false)
+    const ok = at
+      ? (await run('ip', ['netns', 'exec', at.ns, 'curl', '-sf', '-o', '/dev/null', `http://${address}/v2/`], { allowFail: true })).code === 0
+      : await fetch(`http://${address}/v2/`).then((r) => r.ok, () => false)
     if (ok) break
     if (Date.now() > deadline || proc.child.exitCode !== null) {
       await proc.stop('SIGKILL')

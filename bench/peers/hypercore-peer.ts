@@ -44,7 +44,13 @@ if (mode === 'seed') {
   const done = core.findingPeers()
   swarm.join(core.discoveryKey, { server: false, client: true })
   swarm.flush().then(done, done)
-  while (core.length === 0) await core.update({ wait: true })
+  // like hypership's receive: wait for a peer, re-asking every half second, for at most a minute
+  const deadline = Date.now() + 60_000
+  while (core.length === 0) {
+    if (Date.now() > deadline) throw new Error('no peer served the core within 60 s')
+    await Promise.race([core.update({ wait: true }), new Promise((resolve) => setTimeout(resolve, 500))])
+    if (core.length === 0) await new Promise((resolve) => setTimeout(resolve, 200))
+  }
   await core.download({ start: 0, end: core.length }).done()
   process.stdout.write(`${JSON.stringify({ ms: performance.now() - t0, bytes: core.byteLength })}\n`)
 }

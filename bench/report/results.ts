@@ -2,6 +2,7 @@ import type { MethodResult } from '../context.js'
 import type { BenchImage } from '../images/build.js'
 import type { ProfileResult } from '../scenarios/profile.js'
 import type { LinkResult } from '../scenarios/s2-link.js'
+import type { FanoutResult } from '../scenarios/s3-fanout.js'
 import type { UpdateResult } from '../scenarios/s4-update.js'
 import type { ResumeResult } from '../scenarios/s5-resume.js'
 import type { MemoryPoint } from '../scenarios/s6-memory.js'
@@ -19,12 +20,15 @@ export interface Results {
     loadavgStart: number
     loadavgEnd: number
     durationS: number
+    /** Later runs (`--merge`) whose scenarios replaced this run's. */
+    merged?: Array<{ ran: string[]; profile: 'quick' | 'full'; started: string; commit: string; dirty: boolean; loadavgStart: number; loadavgEnd: number; durationS: number }>
   }
   images: Record<string, BenchImage>
   /** Scenario ids this run included. */
   ran: string[]
   s1?: { image: string; bytes: number; methods: MethodResult[] }
   s2?: LinkResult
+  s3?: FanoutResult
   s4?: UpdateResult
   s5?: ResumeResult
   s6?: MemoryPoint[]
