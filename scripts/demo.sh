@@ -12,6 +12,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 say() { printf '\n\033[1m== %s\033[0m\n' "$*" >&2; }
 hs() { node bin/hypership.js "$@"; }
+# background processes are started with node directly, so $! is their pid
 
 [ -f dist/src/cli/main.js ] || npm run --silent build
 
@@ -36,14 +37,14 @@ config=$(awk '$1 == "config-digest" {print $2}' "$work/sample.txt")
 
 say "Starting a local DHT (hypership bootstrap)"
 mkfifo "$work/boot.out"
-hs bootstrap --host 127.0.0.1 >"$work/boot.out" 2>"$work/boot.err" & pids+=($!)
+node bin/hypership.js bootstrap --host 127.0.0.1 >"$work/boot.out" 2>"$work/boot.err" & pids+=($!)
 read -r bootstrap <"$work/boot.out"
 export HYPERSHIP_BOOTSTRAP=$bootstrap
 echo "DHT bootstrap node: $bootstrap (nothing leaves loopback)"
 
 say "alice shares the image (her own store)"
 mkfifo "$work/share.out"
-hs share --store "$work/alice" .cache/sample/sample.docker.tar >"$work/share.out" 2>"$work/share.err" & pids+=($!)
+node bin/hypership.js share --store "$work/alice" .cache/sample/sample.docker.tar >"$work/share.out" 2>"$work/share.err" & pids+=($!)
 read -r key <"$work/share.out"
 echo "share key: $key"
 

@@ -154,6 +154,8 @@ declare module 'hypercore-crypto' {
 declare module 'hypercore-storage' {
   class CoreStorage {
     constructor(dir: string, opts?: { writeBufferSize?: number; [key: string]: unknown })
+    /** Compacts the whole database. */
+    compact(): Promise<void>
   }
   export = CoreStorage
 }

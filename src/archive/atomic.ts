@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto'
-import { mkdir, readdir, rename, rm, rmdir } from 'node:fs/promises'
+import { mkdir, readdir, rename, rm, rmdir, stat } from 'node:fs/promises'
 import { basename, dirname, join } from 'node:path'
 import { ErrorCodes, HypershipError, wrap } from '../errors.js'
 
@@ -25,6 +25,8 @@ async function isEmptyDir(path: string): Promise<boolean | undefined> {
  * must be absent or empty.
  */
 export async function writeAtomically(target: string, kind: 'file' | 'dir', fill: (tmp: string) => Promise<void>): Promise<void> {
+  const parent = await stat(dirname(target)).catch(() => undefined)
+  if (!parent?.isDirectory()) throw new HypershipError(ErrorCodes.IO, `cannot write ${target}: ${dirname(target)} is not a directory`)
   const tmp = tempBeside(target)
   try {
     if (kind === 'dir') await mkdir(tmp)

@@ -1,5 +1,5 @@
 import yargs from 'yargs'
-import { ErrorCodes, HypershipError } from '../errors.js'
+import { ErrorCodes, HypershipError, isDiskFull } from '../errors.js'
 import * as bootstrap from './commands/bootstrap.js'
 import * as daemon from './commands/daemon.js'
 import * as gc from './commands/gc.js'
@@ -54,12 +54,18 @@ export async function main(argv: string[]): Promise<void> {
 
 /** Prints one line for an error and returns the exit code. */
 function report(err: unknown, verbose: boolean): number {
-  if (err instanceof HypershipError) {
+  const sys = (err as { code?: unknown } | null)?.code
+  if (!(err instanceof HypershipError) && typeof sys === 'string' && /^E[A-Z]+$/.test(sys)) {
+    // an operating-system error that escaped without context: still one line
+    err = new HypershipError(isDiskFull(err) ? ErrorCodes.DISK_FULL : ErrorCodes.IO, (err as Error).message, { cause: err })
+  }
+  if (err instanceof HypershipError && err.code !== ErrorCodes.INTERNAL) {
     out.error(`${err.message} [${err.code}]`)
     if (verbose && err.cause) out.info(`caused by: ${(err.cause as Error).stack ?? String(err.cause)}`)
     return err.code === ErrorCodes.BAD_REFERENCE ? 2 : 1
   }
   out.error(`internal error: ${(err as Error)?.message ?? String(err)} [${ErrorCodes.INTERNAL}]`)
+  if (verbose && (err as Error)?.cause) out.info(`caused by: ${String(((err as Error).cause as Error)?.stack ?? (err as Error).cause)}`)
   out.info(verbose ? String((err as Error)?.stack) : `this is a bug; rerun with --verbose and report it at ${ISSUES}`)
   return 70
 }

@@ -39,7 +39,7 @@ export class Progress {
       this.#have.set(e.digest, (this.#have.get(e.digest) ?? 0) + e.bytes)
       this.#peers.add(e.peer)
     }
-    if (e.type === 'catalog') this.#totalSize = e.images.reduce((n, i) => n + i.size, 0)
+    if (e.type === 'catalog') this.#totalSize = e.total
     if (this.#json) return this.#emitJson(e)
     if (!out.interactive) return
     if (e.type === 'searching') out.info(`Looking for peers sharing ${e.key.slice(0, 12)}…`)

@@ -68,8 +68,9 @@ export function parseReference(input: string): Reference {
 function splitDomain(name: string): { domain: string; path: string } {
   const slash = name.indexOf('/')
   const first = slash === -1 ? '' : name.slice(0, slash)
-  const looksLikeHost =
-    slash !== -1 && (first.includes('.') || first.includes(':') || first === 'localhost' || first !== first.toLowerCase())
+  // as Docker 20.10 decides; newer Docker also takes an uppercase first
+  // component for a host, which 20.10 then refuses to load
+  const looksLikeHost = slash !== -1 && (first.includes('.') || first.includes(':') || first === 'localhost')
   let domain = looksLikeHost ? first : DEFAULT_DOMAIN
   let path = looksLikeHost ? name.slice(slash + 1) : name
   if (domain === LEGACY_DOMAIN) domain = DEFAULT_DOMAIN
@@ -118,4 +119,23 @@ export function canonicalTag(input: string): string {
 /** True when the string is a bare `sha256:<hex>` digest. */
 export function isDigest(s: string): boolean {
   return DIGEST.test(s)
+}
+
+/** True for image IDs as people type them: a digest, or 12–64 hex digits with or without `sha256:`. */
+export function looksLikeId(s: string): boolean {
+  return /^(?:sha256:)?[a-f0-9]{12,64}$/.test(s)
+}
+
+/**
+ * Parses the target of `tag`: a name with a tag, never a digest and never
+ * something that reads as an image ID, as `docker tag` refuses them.
+ */
+export function tagTarget(input: string): string {
+  if (/^sha256:/.test(input) || looksLikeId(input)) {
+    throw new HypershipError(ErrorCodes.BAD_REFERENCE, `"${input}" is an image ID, not a name to tag with`)
+  }
+  if (parseReference(input).digest !== undefined) {
+    throw new HypershipError(ErrorCodes.BAD_REFERENCE, `refusing to create a tag with a digest reference: ${input}`)
+  }
+  return canonicalTag(input)
 }

@@ -2,7 +2,7 @@ import { mkdir, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { exportImages } from '../copy/export.js'
 import { importImages } from '../copy/import.js'
-import { canonicalTag, isDigest } from '../image/reference.js'
+import { canonicalTag, looksLikeId } from '../image/reference.js'
 import type { ImageRecord } from '../store/image-db.js'
 import type { Store } from '../store/store.js'
 import { loadArchive } from '../transports/docker-daemon/engine.js'
@@ -46,7 +46,7 @@ export async function saveImages(store: Store, inputs: string[], output: string)
   const names: string[][] = []
   for (const input of inputs) {
     const rec = await store.resolve(input)
-    const tags = isDigest(input) || /^[a-f0-9]{12,64}$/.test(input) ? rec.tags : [canonicalTag(input)]
+    const tags = looksLikeId(input) ? rec.tags : [canonicalTag(input)]
     const i = records.findIndex((r) => r.digest === rec.digest)
     if (i === -1) {
       records.push(rec)

@@ -10,7 +10,11 @@ import { storedImages } from './images.js'
  */
 export async function shareImages(store: Store, seeder: Seeder, sources: string[], add?: string): Promise<{ key: string; images: ImageRecord[] }> {
   const images: ImageRecord[] = []
-  for (const source of sources) images.push(...(await storedImages(store, source)))
+  for (const source of sources) {
+    for (const rec of await storedImages(store, source)) {
+      if (!images.some((i) => i.digest === rec.digest)) images.push(rec)
+    }
+  }
   const share = add ? await Share.open(store, add) : await Share.create(store)
   await share.publish(images)
   await seeder.seed(share.catalog)

@@ -38,7 +38,7 @@ export interface ReceiveOptions extends NetworkOptions {
 /** Progress, as data. */
 export type ReceiveEvent =
   | { type: 'searching'; key: string }
-  | { type: 'catalog'; images: Array<{ manifest: string; names: string[]; size: number; blobs: string[] }>; peers: number }
+  | { type: 'catalog'; images: Array<{ manifest: string; names: string[]; size: number; blobs: string[] }>; peers: number; total: number }
   | { type: 'blob'; digest: string; size: number; have: number }
   | { type: 'chunk'; digest: string; bytes: number; peer: string }
   | { type: 'verified'; digest: string }
@@ -84,9 +84,11 @@ export async function receive(store: Store, shareKey: string, options: ReceiveOp
     swarm.flush().then(found, found)
 
     const images = select(await readCatalog(catalog, options.findTimeout ?? 30_000, shareKey), options.select)
+    const unique = new Map(images.flatMap((i) => i.blobs.map((b) => [b.digest, b.size] as const)))
     emit({
       type: 'catalog',
       peers: swarm.connections.size,
+      total: [...unique.values()].reduce((n, s) => n + s, 0),
       images: images.map((i) => ({ manifest: i.manifest, names: i.names, size: i.blobs.reduce((n, b) => n + b.size, 0), blobs: i.blobs.map((b) => b.digest) }))
     })
 

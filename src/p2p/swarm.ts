@@ -41,7 +41,9 @@ export function parseBootstrap(value: string | string[] | undefined): string[] |
 export function createSwarm(options: NetworkOptions): Hyperswarm {
   debug('creating swarm, bootstrap %s', options.bootstrap?.join(',') ?? '(public DHT)')
   if (!options.bootstrap) return new Hyperswarm()
-  return new Hyperswarm({ dht: new DHT({ bootstrap: options.bootstrap, firewalled: false }) })
+  // a DHT on loopback only: bind there too, so nothing listens beyond it
+  const loopback = options.bootstrap.every((b) => /^(127\.|localhost:|\[::1\]:)/.test(b))
+  return new Hyperswarm({ dht: new DHT({ bootstrap: options.bootstrap, firewalled: false, ...(loopback ? { host: '127.0.0.1' } : {}) }) })
 }
 
 /** A running DHT bootstrap node. */

@@ -54,10 +54,13 @@ export class BlobStore {
   readonly cores: Corestore
   readonly #indexDir: string
 
+  readonly #storage: CoreStorage
+
   constructor(coresDir: string, indexDir: string) {
     // Smaller RocksDB memtables than the 64 MiB default: blocks go to blob
     // files anyway, and this caps the plateau a long transfer climbs to.
-    this.cores = new Corestore(new CoreStorage(coresDir, { writeBufferSize: WRITE_BUFFER }))
+    this.#storage = new CoreStorage(coresDir, { writeBufferSize: WRITE_BUFFER })
+    this.cores = new Corestore(this.#storage)
     this.#indexDir = indexDir
   }
 
@@ -175,6 +178,14 @@ export class BlobStore {
     const parts: Buffer[] = []
     for await (const part of this.openEntry(entry)) parts.push(part as Buffer)
     return Buffer.concat(parts)
+  }
+
+  /**
+   * Compacts the database so purged cores (an import's scratch copies, a
+   * removed image) give their disk space back now rather than eventually.
+   */
+  async compact(): Promise<void> {
+    await this.#storage.compact()
   }
 
   /** Deletes a core's blocks from disk (scratch by name, static by key). */

@@ -1,7 +1,6 @@
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { ErrorCodes, HypershipError, wrap } from '../errors.js'
-import { isSha256 } from '../image/digest.js'
-import { canonicalTag, formatReference, parseReference, repository } from '../image/reference.js'
+import { canonicalTag, formatReference, looksLikeId, parseReference, repository, tagTarget } from '../image/reference.js'
 import type { Manifest } from '../image/types.js'
 import { MAX_METADATA, parseManifest } from './manifest.js'
 import { logger } from '../log.js'
@@ -56,7 +55,7 @@ export class Store {
       if (busy) {
         throw new HypershipError(
           ErrorCodes.STORE_BUSY,
-          `store ${dir} is in use by another hypership process (a running share or receive); stop it or use another --store`,
+          `store ${dir} is in use by another hypership process (a share, receive, load or save still running); wait for it, stop it, or start \`hypership daemon\` so commands share the store`,
           { cause: err }
         )
       }
@@ -108,7 +107,7 @@ export class Store {
 
   /** `docker tag SRC DST`. */
   async tag(source: string, target: string): Promise<ImageRecord> {
-    const dst = canonicalTag(target)
+    const dst = tagTarget(target)
     return this.db.update((images) => {
       const rec = findImage(images, source)
       if (!rec) throw new HypershipError(ErrorCodes.IMAGE_NOT_FOUND, `no such image in the store: ${source}`)
@@ -124,7 +123,7 @@ export class Store {
    * are dropped from the index; their cores are purged when blobs are open.
    */
   async remove(input: string): Promise<{ untagged: string[]; deleted?: string }> {
-    const byName = !isSha256(input) && !/^[a-f0-9]{12,64}$/.test(input)
+    const byName = !looksLikeId(input)
     const result = await this.db.update((images) => {
       const rec = findImage(images, input)
       if (!rec) throw new HypershipError(ErrorCodes.IMAGE_NOT_FOUND, `no such image in the store: ${input}`)

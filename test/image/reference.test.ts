@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { hasCode } from '../../src/errors.js'
-import { canonicalTag, familiarName, formatReference, isDigest, parseReference } from '../../src/image/reference.js'
+import { canonicalTag, familiarName, formatReference, isDigest, looksLikeId, parseReference, tagTarget } from '../../src/image/reference.js'
 
 const D = `sha256:${'a'.repeat(64)}`
 
@@ -33,6 +33,7 @@ describe('parseReference', () => {
   const bad: Array<[string, string]> = [
     ['', 'empty'],
     ['Ubuntu', 'uppercase repository'],
+    ['MYORG/bb:1', 'uppercase first component: Docker 20.10 refuses it as a repository'],
     ['ubuntu:', 'empty tag'],
     [' ubuntu', 'leading space'],
     ['ubuntu@sha256:abc', 'short digest'],
@@ -62,5 +63,33 @@ describe('canonicalTag', () => {
   it('recognises bare digests', () => {
     assert.equal(isDigest(D), true)
     assert.equal(isDigest('sha256:abc'), false)
+  })
+})
+
+describe('tagTarget', () => {
+  it('accepts a name and returns repo:tag', () => {
+    assert.equal(tagTarget('myorg/bb:2'), 'docker.io/myorg/bb:2')
+  })
+  // [input, why docker tag refuses it]
+  const refused: Array<[string, string]> = [
+    ['sha256:abc', 'reads as an image ID'],
+    ['8900391bd472', 'a short image ID'],
+    [`myorg/bb:2@${D}`, 'a tag with a digest'],
+    [`myorg/bb@${D}`, 'a digest, no tag']
+  ]
+  for (const [input, why] of refused) {
+    it(`refuses ${input.slice(0, 30)} (${why})`, () => {
+      assert.throws(() => tagTarget(input), (err) => hasCode(err, 'HS_ERR_BAD_REFERENCE'))
+    })
+  }
+})
+
+describe('looksLikeId', () => {
+  it('tells IDs from names', () => {
+    assert.equal(looksLikeId('sha256:8900391bd472'), true)
+    assert.equal(looksLikeId('8900391bd472'), true)
+    assert.equal(looksLikeId(D), true)
+    assert.equal(looksLikeId('busybox'), false)
+    assert.equal(looksLikeId('sha256:abc'), false)
   })
 })

@@ -1,5 +1,5 @@
 import { createReadStream } from 'node:fs'
-import { readFile, stat } from 'node:fs/promises'
+import { readFile, lstat } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { ArchiveContents } from '../../archive/contents.js'
 import { ErrorCodes, HypershipError, wrap } from '../../errors.js'
@@ -59,9 +59,7 @@ export function directoryBlobs(dir: string, sink: BlobSink): LayoutBlobs {
     async bytes(ref, max, what) {
       if (ref.size > max) throw tooLarge(what, ref.size, max)
       const path = file(ref.digest)
-      const info = await stat(path).catch((err: unknown) => {
-        throw missing(err, what)
-      })
+      const info = await regularFile(path, what, missing)
       if (info.size > max) throw tooLarge(what, info.size, max)
       const bytes = await readFile(path)
       verifyBytes(bytes, ref, what)
@@ -72,9 +70,7 @@ export function directoryBlobs(dir: string, sink: BlobSink): LayoutBlobs {
       if (pending === undefined) {
         pending = (async () => {
           const path = file(ref.digest)
-          await stat(path).catch((err: unknown) => {
-            throw missing(err, what)
-          })
+          await regularFile(path, what, missing)
           return sink.put(createReadStream(path), what, ref)
         })()
         puts.set(ref.digest, pending)
@@ -82,4 +78,13 @@ export function directoryBlobs(dir: string, sink: BlobSink): LayoutBlobs {
       return pending
     }
   }
+}
+
+/** Stats a blob file, refusing anything but a regular file (symlinks out of the layout, FIFOs, devices). */
+async function regularFile(path: string, what: string, missing: (err: unknown, what: string) => HypershipError) {
+  const info = await lstat(path).catch((err: unknown) => {
+    throw missing(err, what)
+  })
+  if (!info.isFile()) throw new HypershipError(ErrorCodes.BAD_ARCHIVE, `${what}: ${path} is not a regular file`)
+  return info
 }
