@@ -92,3 +92,17 @@ function ioCode(err: unknown): ErrorCode | undefined {
 export function isDiskFull(err: unknown): boolean {
   return (err as { code?: unknown } | null)?.code === 'ENOSPC' || /No space left on device/i.test(String((err as Error)?.message))
 }
+
+/**
+ * Any error as a HypershipError: kept as is, an operating-system error
+ * (ENOENT, EACCES…) becomes HS_ERR_IO (or HS_ERR_DISK_FULL), anything else
+ * HS_ERR_INTERNAL. The cause is kept.
+ */
+export function asHypershipError(err: unknown): HypershipError {
+  if (err instanceof HypershipError) return err
+  const sys = (err as { code?: unknown } | null)?.code
+  const message = (err as Error)?.message ?? String(err)
+  if (isDiskFull(err)) return new HypershipError(ErrorCodes.DISK_FULL, message, { cause: err })
+  if (typeof sys === 'string' && /^E[A-Z]+$/.test(sys)) return new HypershipError(ErrorCodes.IO, message, { cause: err })
+  return new HypershipError(ErrorCodes.INTERNAL, message, { cause: err })
+}

@@ -1,5 +1,5 @@
 import yargs from 'yargs'
-import { ErrorCodes, HypershipError, isDiskFull } from '../errors.js'
+import { ErrorCodes, HypershipError, asHypershipError } from '../errors.js'
 import * as bootstrap from './commands/bootstrap.js'
 import * as daemon from './commands/daemon.js'
 import * as gc from './commands/gc.js'
@@ -54,11 +54,9 @@ export async function main(argv: string[]): Promise<void> {
 
 /** Prints one line for an error and returns the exit code. */
 function report(err: unknown, verbose: boolean): number {
+  // an operating-system error that escaped without context is still one line
   const sys = (err as { code?: unknown } | null)?.code
-  if (!(err instanceof HypershipError) && typeof sys === 'string' && /^E[A-Z]+$/.test(sys)) {
-    // an operating-system error that escaped without context: still one line
-    err = new HypershipError(isDiskFull(err) ? ErrorCodes.DISK_FULL : ErrorCodes.IO, (err as Error).message, { cause: err })
-  }
+  if (typeof sys === 'string' && /^E[A-Z]+$/.test(sys)) err = asHypershipError(err)
   if (err instanceof HypershipError && err.code !== ErrorCodes.INTERNAL) {
     out.error(`${err.message} [${err.code}]`)
     if (verbose && err.cause) out.info(`caused by: ${(err.cause as Error).stack ?? String(err.cause)}`)

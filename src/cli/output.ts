@@ -1,3 +1,11 @@
+// `hypership ls | head`: a reader that stops early is not an error
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(0)
+    throw err
+  })
+}
+
 /**
  * The only place hypership writes to the terminal. Results go to stdout,
  * messages for people to stderr, so `KEY=$(hypership share …)` works.

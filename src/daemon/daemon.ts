@@ -1,6 +1,6 @@
 import { chmod, rm } from 'node:fs/promises'
 import net from 'node:net'
-import { ErrorCodes, HypershipError } from '../errors.js'
+import { ErrorCodes, HypershipError, asHypershipError } from '../errors.js'
 import { logger } from '../log.js'
 import { loadImages, loadIntoDocker, saveImages } from '../ops/images.js'
 import { collectGarbage } from '../ops/gc.js'
@@ -8,7 +8,7 @@ import { shareImages } from '../ops/share.js'
 import { verifyImages } from '../ops/verify.js'
 import { type ReceiveEvent, type ReceiveOptions, receive } from '../p2p/receive.js'
 import { Seeder, type SeedStatus } from '../p2p/seeder.js'
-import { addToSeedList, readSeedList } from '../p2p/seed-list.js'
+import { readSeedList } from '../p2p/seed-list.js'
 import { listShares } from '../p2p/share.js'
 import { decodeShareKey } from '../p2p/share-key.js'
 import { createSwarm } from '../p2p/swarm.js'
@@ -38,7 +38,7 @@ export interface DaemonStatus {
   downloadRate: number
 }
 
-type Handler = (params: any, emit: (event: unknown) => void) => Promise<unknown>
+type Handler = (params: any, emit: (event: unknown) => void, signal: AbortSignal) => Promise<unknown>
 
 /**
  * The long-running hypership: owns the store, seeds every share it created
@@ -65,7 +65,7 @@ export class Daemon {
     this.#server = net.createServer((sock) => this.#serve(sock))
     this.#handlers = {
       share: (p: { sources: string[]; add?: string }) => shareImages(this.#store, this.#seeder, p.sources, p.add),
-      receive: (p: { key: string; select?: string[]; findTimeout?: number; stallTimeout?: number }, emit) => this.#receive(p, emit),
+      receive: (p: { key: string; select?: string[]; findTimeout?: number; stallTimeout?: number }, emit, signal) => this.#receive(p, emit, signal),
       save: (p: { images: string[]; output: string }) => saveImages(this.#store, p.images, p.output),
       load: (p: { input: string }) => loadImages(this.#store, p.input),
       'docker-load': async (p: { images: string[]; socket: string }) =>
@@ -136,16 +136,17 @@ export class Daemon {
     await this.#store.close()
   }
 
-  async #receive(params: { key: string; select?: string[]; findTimeout?: number; stallTimeout?: number }, emit: (e: ReceiveEvent) => void) {
-    const options: ReceiveOptions = { seeder: this.#seeder, onEvent: emit }
+  async #receive(params: { key: string; select?: string[]; findTimeout?: number; stallTimeout?: number }, emit: (e: ReceiveEvent) => void, signal: AbortSignal) {
+    const onEvent = (e: ReceiveEvent) => {
+      if (e.type === 'chunk') this.#downloaded += e.bytes
+      emit(e)
+    }
+    const options: ReceiveOptions = { seeder: this.#seeder, onEvent, signal }
     if (params.select) options.select = params.select
     if (params.findTimeout) options.findTimeout = params.findTimeout
     if (params.stallTimeout) options.stallTimeout = params.stallTimeout
     this.#receiving++
-    const result = await receive(this.#store, params.key, options).finally(() => this.#receiving--)
-    this.#downloaded += result.bytesReceived
-    await addToSeedList(this.#store, params.key)
-    return result
+    return receive(this.#store, params.key, options).finally(() => this.#receiving--)
   }
 
   /** Seeds every share this store created, and every share it received. */
@@ -162,11 +163,14 @@ export class Daemon {
     const send = (reply: Reply) => {
       if (!sock.destroyed) sock.write(`${JSON.stringify(reply)}\n`)
     }
+    // a client that goes away (Ctrl-C) cancels what it asked for
+    const cancel = new AbortController()
+    sock.on('close', () => cancel.abort())
     sock.on('error', (err) => debug('control connection error: %s', err.message))
     sock.on(
       'data',
       lineReader(
-        (value) => void this.#dispatch(value as Request, send),
+        (value) => void this.#dispatch(value as Request, send, cancel.signal),
         (err) => {
           send({ id: 0, error: { code: ErrorCodes.BAD_REFERENCE, message: `bad control message: ${err.message}` } })
           sock.destroy()
@@ -175,18 +179,18 @@ export class Daemon {
     )
   }
 
-  async #dispatch(req: Request, send: (reply: Reply) => void): Promise<void> {
+  async #dispatch(req: Request, send: (reply: Reply) => void, signal: AbortSignal): Promise<void> {
     const handler = typeof req?.method === 'string' ? this.#handlers[req.method] : undefined
     if (!handler) {
       send({ id: req?.id ?? 0, error: { code: ErrorCodes.BAD_REFERENCE, message: `unknown daemon method ${String(req?.method)}` } })
       return
     }
     try {
-      const result = await handler(req.params ?? {}, (event) => send({ id: req.id, event }))
+      const result = await handler(req.params ?? {}, (event) => send({ id: req.id, event }), signal)
       send({ id: req.id, result: result ?? null })
     } catch (err) {
-      const code = err instanceof HypershipError ? err.code : ErrorCodes.INTERNAL
-      send({ id: req.id, error: { code, message: (err as Error).message } })
+      const e = asHypershipError(err)
+      send({ id: req.id, error: { code: e.code, message: e.message } })
     }
   }
 }

@@ -20,8 +20,11 @@ import { ensureSpace, pathSize } from '../store/space.js'
  */
 export async function storedImages(store: Store, source: string): Promise<ImageRecord[]> {
   const location = await parseLocation(source)
-  if (location.kind === 'store') return [await store.resolve(location.reference)]
-  return importFrom(store, location)
+  if (location.kind !== 'store') return importFrom(store, location)
+  // only the name asked for travels, never the image's other (private) tags;
+  // an image named by ID travels untagged, as `docker save <id>` writes it
+  const rec = await store.resolve(location.reference)
+  return [{ ...rec, tags: looksLikeId(location.reference) ? [] : [canonicalTag(location.reference)] }]
 }
 
 /** `load -i`: imports an archive or layout (never a store name). */
@@ -39,14 +42,14 @@ async function importFrom(store: Store, location: Exclude<Location, { kind: 'sto
 
 /**
  * `save`: writes images to a destination (a bare path is a docker-archive).
- * Like `docker save`, a name saves that tag and a digest every tag.
+ * Like `docker save`, a name saves that tag and an ID saves no tag.
  */
 export async function saveImages(store: Store, inputs: string[], output: string): Promise<ImageRecord[]> {
   const records: ImageRecord[] = []
   const names: string[][] = []
   for (const input of inputs) {
     const rec = await store.resolve(input)
-    const tags = looksLikeId(input) ? rec.tags : [canonicalTag(input)]
+    const tags = looksLikeId(input) ? [] : [canonicalTag(input)]
     const i = records.findIndex((r) => r.digest === rec.digest)
     if (i === -1) {
       records.push(rec)

@@ -1,5 +1,4 @@
 import { pipeline } from 'node:stream/promises'
-import { setTimeout as sleep } from 'node:timers/promises'
 import { LayerInspector } from '../archive/inspector.js'
 import type Hypercore from 'hypercore'
 import { ErrorCodes, HypershipError, hasCode } from '../errors.js'
@@ -12,6 +11,7 @@ import { MAX_METADATA } from '../store/manifest.js'
 import { ensureSpace } from '../store/space.js'
 import type { Store } from '../store/store.js'
 import { type CatalogImage, MAX_ENTRIES, decodeEntry, foldCatalog } from './catalog.js'
+import { addToSeedList } from './seed-list.js'
 import { Seeder } from './seeder.js'
 import { decodeShareKey } from './share-key.js'
 import { type NetworkOptions, createSwarm } from './swarm.js'
@@ -33,6 +33,8 @@ export interface ReceiveOptions extends NetworkOptions {
    * share from this store too. Without it a swarm lives for this call only.
    */
   seeder?: Seeder
+  /** Cancels the receive; what arrived is kept for the next run. */
+  signal?: AbortSignal
 }
 
 /** Progress, as data. */
@@ -83,7 +85,7 @@ export async function receive(store: Store, shareKey: string, options: ReceiveOp
     swarm.join(catalog.discoveryKey, { server: false, client: true })
     swarm.flush().then(found, found)
 
-    const images = select(await readCatalog(catalog, options.findTimeout ?? 30_000, shareKey), options.select)
+    const images = select(await readCatalog(catalog, options.findTimeout ?? 30_000, shareKey, options.signal), options.select)
     const unique = new Map(images.flatMap((i) => i.blobs.map((b) => [b.digest, b.size] as const)))
     emit({
       type: 'catalog',
@@ -101,12 +103,13 @@ export async function receive(store: Store, shareKey: string, options: ReceiveOp
     const queue = [...wanted.values()]
     const worker = async (): Promise<void> => {
       for (let b = queue.shift(); b; b = queue.shift()) {
+        options.signal?.throwIfAborted()
         if (await tx.has(b.digest)) {
           stats.skipped++
           emit({ type: 'blob', digest: b.digest, size: b.size, have: b.size })
           continue
         }
-        await fetchBlob(store, tx, b, options.stallTimeout ?? 60_000, emit, stats, diffIds)
+        await fetchBlob(store, tx, b, { stallTimeout: options.stallTimeout ?? 60_000, signal: options.signal }, emit, stats, diffIds)
         stats.fetched++
       }
     }
@@ -119,6 +122,8 @@ export async function receive(store: Store, shareKey: string, options: ReceiveOp
       commit.push({ names: img.names, manifest })
     }
     const records = await tx.commit(commit)
+    // the store holds this share now: a daemon started later seeds it too
+    await addToSeedList(store, shareKey)
     if (options.seeder) {
       await options.seeder.seed(catalog)
       catalog = undefined
@@ -126,6 +131,7 @@ export async function receive(store: Store, shareKey: string, options: ReceiveOp
     return { images: records, bytesReceived: stats.bytes, blobsSkipped: stats.skipped, blobsFetched: stats.fetched, peers: [...stats.peers.keys()], bytesByPeer: Object.fromEntries(stats.peers) }
   } catch (err) {
     await tx.abort()
+    if (options.signal?.aborted) throw new HypershipError(ErrorCodes.ABORTED, 'receive cancelled; what arrived is kept for the next run', { cause: err })
     throw err
   } finally {
     if (catalog && options.seeder) await swarm.leave(catalog.discoveryKey)
@@ -141,7 +147,7 @@ export async function receive(store: Store, shareKey: string, options: ReceiveOp
  * Waits for a peer that serves the catalog, brings the local copy up to the
  * peer's length (a copy from an earlier receive may be stale), and folds it.
  */
-async function readCatalog(catalog: Hypercore, timeout: number, shareKey: string) {
+async function readCatalog(catalog: Hypercore, timeout: number, shareKey: string, signal?: AbortSignal) {
   const deadline = Date.now() + timeout
   const nobody = () =>
     new HypershipError(
@@ -149,12 +155,14 @@ async function readCatalog(catalog: Hypercore, timeout: number, shareKey: string
       `nobody is sharing ${shareKey} (looked for ${Math.round(timeout / 1000)} s; is the sharer running, and on the same --bootstrap?)`
     )
   while (catalog.peers.length === 0) {
+    signal?.throwIfAborted()
     if (Date.now() > deadline) throw nobody()
     await untilEvent(catalog, 'peer-add', Math.min(500, deadline - Date.now()))
   }
   // a copy kept from an earlier receive may be stale: ask the peer first
-  await Promise.race([catalog.update({ wait: true }).catch(() => false), sleep(Math.max(deadline - Date.now(), 0))])
+  await within(catalog.update({ wait: true }).catch(() => false), deadline - Date.now(), false)
   while (catalog.length === 0) {
+    signal?.throwIfAborted()
     if (Date.now() > deadline) throw nobody()
     await untilEvent(catalog, 'append', Math.min(500, deadline - Date.now()))
   }
@@ -171,6 +179,17 @@ async function readCatalog(catalog: Hypercore, timeout: number, shareKey: string
   }
   debug('catalog of %s: %d entries', shareKey, entries.length)
   return foldCatalog(entries)
+}
+
+/** `p`'s value, or `fallback` after `ms`; the timer never outlives the race (it would keep the process alive). */
+async function within<T, F>(p: Promise<T>, ms: number, fallback: F): Promise<T | F> {
+  let timer: NodeJS.Timeout | undefined
+  const late = new Promise<F>((resolve) => (timer = setTimeout(() => resolve(fallback), Math.max(ms, 0))))
+  try {
+    return await Promise.race([p, late])
+  } finally {
+    clearTimeout(timer)
+  }
 }
 
 /** Resolves after `event` fires on `emitter`, or after `ms`, whichever is first. */
@@ -200,7 +219,7 @@ async function fetchBlob(
   store: Store,
   tx: ImportTx,
   entry: BlobEntry,
-  stallTimeout: number,
+  limits: { stallTimeout: number; signal?: AbortSignal | undefined },
   emit: (e: ReceiveEvent) => void,
   stats: { bytes: number; peers: Map<string, number> },
   diffIds: Map<string, string>
@@ -224,7 +243,7 @@ async function fetchBlob(
     emit({ type: 'blob', digest: entry.digest, size: entry.size, have: await heldBytes(core, entry) })
     // the range is known from the catalog, so the download starts before any
     // peer has told us the core's length; the Merkle proofs check it
-    await downloadAll(core, entry, () => last, stallTimeout)
+    await downloadAll(core, entry, () => last, limits.stallTimeout, limits.signal)
     if (core.length !== entry.blocks || core.byteLength !== entry.size) {
       throw new HypershipError(ErrorCodes.PEER_INVALID, `core for ${entry.digest} has ${core.byteLength} bytes, catalog says ${entry.size}`)
     }
@@ -242,7 +261,7 @@ async function fetchBlob(
  * range is requested afresh, which unsticks requests a peer never answered;
  * after `stallTimeout` without a chunk it gives up.
  */
-async function downloadAll(core: Hypercore, entry: BlobEntry, lastChunk: () => number, stallTimeout: number): Promise<void> {
+async function downloadAll(core: Hypercore, entry: BlobEntry, lastChunk: () => number, stallTimeout: number, signal?: AbortSignal): Promise<void> {
   const range = { start: 0, end: entry.blocks }
   let download = core.download(range)
   let nudged = Date.now()
@@ -251,7 +270,11 @@ async function downloadAll(core: Hypercore, entry: BlobEntry, lastChunk: () => n
       () => true,
       () => false
     )
-    if (await Promise.race([finished, sleep(1000).then(() => false)])) return
+    if (await within(finished, 1000, false)) return
+    if (signal?.aborted) {
+      download.destroy()
+      signal.throwIfAborted()
+    }
     const idle = Date.now() - lastChunk()
     if (idle > stallTimeout) {
       download.destroy()

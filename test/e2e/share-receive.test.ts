@@ -39,8 +39,11 @@ test('share in one process, receive in another: same image, verified, loadable b
 
   const receiverStore = await tmpdir()
   const out = join(await tmpdir(), 'received.tar')
-  const r = await hypership(['receive', key, '--store', receiverStore, '-o', out, '--json', '--timeout', '20'], net)
+  // a generous --timeout must not keep a finished receive alive
+  const began = Date.now()
+  const r = await hypership(['receive', key, '--store', receiverStore, '-o', out, '--json', '--timeout', '90'], net)
   assert.equal(r.code, 0, r.stderr)
+  assert.ok(Date.now() - began < 45_000, `receive took ${Date.now() - began} ms to exit`)
   const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>)
   const summary = lines.at(-1) as { type: string; images: Array<{ id: string; names: string[]; digest: string }>; bytesReceived: number; peers: string[] }
   assert.equal(summary.type, 'summary')
@@ -98,5 +101,21 @@ test('receive of a key nobody serves fails after the wait with a clear error', a
   assert.match(r.stderr, /nobody is sharing .* \[HS_ERR_NO_PEERS\]/)
   const ls = await hypership(['ls', '--store', store, '--json'])
   assert.equal(ls.stdout, '')
+  await dht.stop()
+})
+
+test('sharing a stored image by name publishes that name only, not its other tags', async () => {
+  const dht = await localDht()
+  const net = { HYPERSHIP_BOOTSTRAP: dht.bootstrap }
+  const store = await tmpdir()
+  assert.equal((await hypership(['load', '--store', store, '-i', join(sample.dir, 'sample.docker.tar')])).code, 0)
+  assert.equal((await hypership(['tag', '--store', store, 'hypership/sample:1.0', 'registry.internal:5000/secret/app:7'])).code, 0)
+  const sharer = await start(['share', '--store', store, 'hypership/sample:1.0'], net)
+  const receiver = await tmpdir()
+  const r = await hypership(['receive', sharer.firstLine.trim(), '--store', receiver, '--timeout', '20'], net)
+  assert.equal(r.code, 0, r.stderr)
+  const [listed] = (await hypership(['ls', '--store', receiver, '--json'])).stdout.trim().split('\n').map((l) => JSON.parse(l) as { names: string[] })
+  assert.deepEqual(listed?.names, ['docker.io/hypership/sample:1.0'])
+  assert.equal(await sharer.stop(), 0)
   await dht.stop()
 })

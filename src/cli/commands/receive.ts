@@ -1,6 +1,7 @@
 import type { ArgumentsCamelCase, Argv } from 'yargs'
 import { familiarName, parseReference } from '../../image/reference.js'
 import { loadIntoDocker, saveImages } from '../../ops/images.js'
+import type { ImageRecord } from '../../store/image-db.js'
 import { type ReceiveEvent, type ReceiveResult, receive } from '../../p2p/receive.js'
 import { dockerSocket, loadArchive } from '../../transports/docker-daemon/engine.js'
 import { type GlobalArgs, type NetworkArgs, absoluteDestination, bootstrapOf, withNetwork, withStore } from '../context.js'
@@ -41,7 +42,7 @@ export async function handler(args: ArgumentsCamelCase<Args>): Promise<void> {
       const r = await client.call<ReceiveResult>('receive', { key: args.key, ...timeouts }, (e) => onEvent(e as ReceiveEvent))
       progress.done()
       const digests = r.images.map((i) => i.digest)
-      if (output) await client.call('save', { images: digests, output })
+      if (output) await client.call('save', { images: namesOf(r.images), output })
       if (socket && output) loaded = await loadArchive(output, socket)
       else if (socket) loaded = await client.call<string[]>('docker-load', { images: digests, socket })
       return r
@@ -49,7 +50,7 @@ export async function handler(args: ArgumentsCamelCase<Args>): Promise<void> {
     local: async (store) => {
       const r = await receive(store, args.key, { bootstrap, ...timeouts, onEvent })
       progress.done()
-      if (output) await saveImages(store, r.images.map((i) => i.digest), output)
+      if (output) await saveImages(store, namesOf(r.images), output)
       if (socket && output) loaded = await loadArchive(output, socket)
       else if (socket) loaded = await loadIntoDocker(store, r.images, socket)
       return r
@@ -79,4 +80,9 @@ export async function handler(args: ArgumentsCamelCase<Args>): Promise<void> {
   )
   if (args.output) out.info(`Wrote ${args.output}`)
   for (const line of loaded) out.info(`Docker: ${line}`)
+}
+
+/** What to save for received images: every tag they came with, or the ID of an untagged one. */
+function namesOf(images: ImageRecord[]): string[] {
+  return images.flatMap((i) => (i.tags.length ? i.tags : [i.digest]))
 }
