@@ -23,7 +23,8 @@ if (mode === 'serve') {
     pipeline(createReadStream(arg, { highWaterMark: 1 << 20 }), sock).catch(() => sock.destroy())
   })
   server.listen(0, host, () => process.stdout.write(`${(server.address() as { port: number }).port}\n`))
-  process.once('SIGTERM', () => server.close())
+  // an idle keep-alive socket would hold server.close() open; just go
+  process.once('SIGTERM', () => process.exit(0))
 } else {
   const t0 = performance.now()
   const sock = connect(Number(arg), host)
