@@ -82,7 +82,8 @@ export async function receive(store: Store, shareKey: string, options: ReceiveOp
     catalog = store.blobs.cores.get({ key })
     await catalog.ready()
     const found = catalog.findingPeers()
-    swarm.join(catalog.discoveryKey, { server: false, client: true })
+    // announce too: other receivers of the same share fetch from us meanwhile
+    swarm.join(catalog.discoveryKey, { server: true, client: true })
     swarm.flush().then(found, found)
 
     const images = select(await readCatalog(catalog, options.findTimeout ?? 30_000, shareKey, options.signal), options.select)
