@@ -6,9 +6,10 @@ import { sha256 } from '../../src/image/digest.js'
 import { receive } from '../../src/p2p/receive.js'
 import { Seeder } from '../../src/p2p/seeder.js'
 import { Share } from '../../src/p2p/share.js'
-import { createSwarm, startBootstrap } from '../../src/p2p/swarm.js'
+import { createSwarm } from '../../src/p2p/swarm.js'
 import { BLOCK_SIZE } from '../../src/store/blob-store.js'
 import { Store } from '../../src/store/store.js'
+import { seedFor, testDht } from '../helpers/swarm.js'
 import { tmpdir } from '../helpers/tmp.js'
 import { syntheticImage } from '../helpers/synthetic.js'
 
@@ -23,21 +24,12 @@ async function storeWith(layer: Buffer, names: string[]) {
 }
 
 test('receive fetches a shared image over a local DHT and verifies it', async (t) => {
-  const boot = await startBootstrap()
-  t.after(() => boot.close())
-  const bootstrap = [`${boot.host}:${boot.port}`]
+  const bootstrap = await testDht(t)
 
   const a = await storeWith(randomBytes(3 * BLOCK_SIZE + 99), ['docker.io/library/app:1'])
   const share = await Share.create(a.store)
   await share.publish(a.records)
-  const swarm = createSwarm({ bootstrap })
-  const seeder = new Seeder(a.store, swarm)
-  await seeder.seed(share.catalog)
-  t.after(async () => {
-    await seeder.close()
-    await swarm.destroy()
-    await a.store.close()
-  })
+  await seedFor(t, a.store, share.catalog, bootstrap)
 
   const b = await Store.open(await tmpdir())
   t.after(() => b.close())
@@ -62,13 +54,12 @@ test('receive fetches a shared image over a local DHT and verifies it', async (t
 })
 
 test('receive says nobody serves a key after the configured wait', async (t) => {
-  const boot = await startBootstrap()
-  t.after(() => boot.close())
+  const bootstrap = await testDht(t)
   const b = await Store.open(await tmpdir())
   t.after(() => b.close())
   const key = 'yryyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyy'
   const started = Date.now()
-  await assert.rejects(receive(b, key, { bootstrap: [`${boot.host}:${boot.port}`], findTimeout: 2000 }), { code: 'HS_ERR_NO_PEERS' })
+  await assert.rejects(receive(b, key, { bootstrap, findTimeout: 2000 }), { code: 'HS_ERR_NO_PEERS' })
   assert.ok(Date.now() - started < 15_000)
   assert.deepEqual(await b.images(), [])
 })
@@ -83,9 +74,7 @@ test('a malformed share key is refused', async () => {
 })
 
 test('a sharer whose catalog lies about a blob gets nothing into the store', async (t) => {
-  const boot = await startBootstrap()
-  t.after(() => boot.close())
-  const bootstrap = [`${boot.host}:${boot.port}`]
+  const bootstrap = await testDht(t)
   const a = await storeWith(randomBytes(BLOCK_SIZE + 5), ['docker.io/library/honest:1'])
   const layer = await a.store.blobs.get(a.img.layerDigest)
   assert.ok(layer)
@@ -101,14 +90,7 @@ test('a sharer whose catalog lies about a blob gets nothing into the store', asy
   for (const d of [lie.manifestDigest, lie.configDigest]) blobs.push(await a.store.blobs.get(d))
   blobs.push({ ...layer, digest: lie.layerDigest })
   await share.catalog.append(Buffer.from(JSON.stringify({ v: 1, op: 'put', manifest: lie.manifestDigest, names: ['docker.io/library/liar:1'], blobs })))
-  const swarm = createSwarm({ bootstrap })
-  const seeder = new Seeder(a.store, swarm)
-  await seeder.seed(share.catalog)
-  t.after(async () => {
-    await seeder.close()
-    await swarm.destroy()
-    await a.store.close()
-  })
+  await seedFor(t, a.store, share.catalog, bootstrap)
 
   const b = await Store.open(await tmpdir())
   t.after(() => b.close())
@@ -119,9 +101,7 @@ test('a sharer whose catalog lies about a blob gets nothing into the store', asy
 })
 
 test('an image whose config does not match its layers is refused on receive', async (t) => {
-  const boot = await startBootstrap()
-  t.after(() => boot.close())
-  const bootstrap = [`${boot.host}:${boot.port}`]
+  const bootstrap = await testDht(t)
   const a = await Store.open(await tmpdir())
   const img = syntheticImage(randomBytes(1000))
   // a config that names another diff_id; the store itself does not judge images
@@ -135,14 +115,7 @@ test('an image whose config does not match its layers is refused on receive', as
   const records = await tx.commit([{ names: ['docker.io/library/bad:1'], manifest }])
   const share = await Share.create(a)
   await share.publish(records)
-  const swarm = createSwarm({ bootstrap })
-  const seeder = new Seeder(a, swarm)
-  await seeder.seed(share.catalog)
-  t.after(async () => {
-    await seeder.close()
-    await swarm.destroy()
-    await a.close()
-  })
+  await seedFor(t, a, share.catalog, bootstrap)
 
   const b = await Store.open(await tmpdir())
   t.after(() => b.close())
@@ -152,9 +125,7 @@ test('an image whose config does not match its layers is refused on receive', as
 })
 
 test('a receiver that held a share before sees what the sharer added after a restart, and refetches what it removed', async (t) => {
-  const boot = await startBootstrap()
-  t.after(() => boot.close())
-  const bootstrap = [`${boot.host}:${boot.port}`]
+  const bootstrap = await testDht(t)
   const a = await storeWith(randomBytes(2 * BLOCK_SIZE), ['docker.io/library/first:1'])
   t.after(() => a.store.close())
   const share = await Share.create(a.store)
