@@ -60,15 +60,6 @@ export class HypershipError extends Error {
   }
 }
 
-/** Creates a HypershipError; `cause` is kept for `--verbose`. */
-export function hsError(
-  code: ErrorCode,
-  message: string,
-  cause?: unknown
-): HypershipError {
-  return new HypershipError(code, message, cause === undefined ? undefined : { cause })
-}
-
 /** True when `err` is a HypershipError with the given code. */
 export function hasCode(err: unknown, code: ErrorCode): boolean {
   return err instanceof Error && (err as { code?: unknown }).code === code

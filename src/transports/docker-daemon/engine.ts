@@ -23,9 +23,9 @@ interface Reply {
   body: string
 }
 
-function request(socketPath: string, method: string, path: string, body?: NodeJS.ReadableStream, timeout = 0): Promise<Reply> {
+function request(socketPath: string, method: string, path: string, body?: NodeJS.ReadableStream): Promise<Reply> {
   return new Promise((resolve, reject) => {
-    const req = http.request({ socketPath, method, path, headers: body ? { 'Content-Type': 'application/x-tar' } : {}, timeout }, (res) => {
+    const req = http.request({ socketPath, method, path, headers: body ? { 'Content-Type': 'application/x-tar' } : {} }, (res) => {
       let text = ''
       res.setEncoding('utf8')
       res.on('data', (chunk: string) => {
@@ -34,22 +34,12 @@ function request(socketPath: string, method: string, path: string, body?: NodeJS
       res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }))
       res.on('error', reject)
     })
-    req.on('timeout', () => req.destroy(new Error('timed out')))
     req.on('error', (err) =>
       reject(new HypershipError(ErrorCodes.DOCKER, `cannot reach the Docker Engine at ${socketPath}: ${err.message}`, { cause: err }))
     )
     if (body) body.pipe(req)
     else req.end()
   })
-}
-
-/** True when an engine answers `_ping` on the socket. */
-export async function dockerReachable(socketPath = dockerSocket()): Promise<boolean> {
-  try {
-    return (await request(socketPath, 'GET', '/_ping', undefined, 2000)).status === 200
-  } catch {
-    return false
-  }
 }
 
 /**
