@@ -50,7 +50,8 @@ export class Store {
       await blobs.ready()
     } catch (err) {
       await blobs.close().catch(() => {})
-      const busy = /lock/i.test((err as Error).message)
+      // RocksDB's LOCK file is held by another process
+      const busy = /could not be locked|lock hold by current process|Resource temporarily unavailable/i.test((err as Error).message)
       if (busy && options.blobs === 'optional') return new Store(layout, undefined)
       if (busy) {
         throw new HypershipError(
