@@ -11,6 +11,7 @@ import * as save from './commands/save.js'
 import * as share from './commands/share.js'
 import * as status from './commands/status.js'
 import * as tag from './commands/tag.js'
+import * as unshare from './commands/unshare.js'
 import * as verify from './commands/verify.js'
 import { out } from './output.js'
 
@@ -26,6 +27,7 @@ export async function main(argv: string[]): Promise<void> {
       .option('store', { type: 'string', describe: 'store directory (env HYPERSHIP_HOME)', global: true })
       .option('verbose', { alias: 'v', type: 'boolean', describe: 'print error details', global: true })
       .command(share)
+      .command(unshare)
       .command(receive)
       .command(save)
       .command(load)

@@ -5,6 +5,7 @@ import { logger } from '../log.js'
 import { loadImages, loadIntoDocker, saveImages } from '../ops/images.js'
 import { collectGarbage } from '../ops/gc.js'
 import { shareImages } from '../ops/share.js'
+import { unshareImages } from '../ops/unshare.js'
 import { verifyImages } from '../ops/verify.js'
 import { type ReceiveEvent, type ReceiveOptions, receive } from '../p2p/receive.js'
 import { Seeder, type SeedStatus } from '../p2p/seeder.js'
@@ -71,6 +72,7 @@ export class Daemon {
       'docker-load': async (p: { images: string[]; socket: string }) =>
         loadIntoDocker(this.#store, await Promise.all(p.images.map((i) => this.#store.resolve(i))), p.socket),
       rm: (p: { image: string }) => this.#store.remove(p.image),
+      unshare: (p: { key: string; images?: string[] }) => unshareImages(this.#store, this.#seeder, p.key, p.images ?? []),
       verify: (p: { images?: string[] }) => verifyImages(this.#store, p.images ?? []),
       gc: async () => {
         if (this.#receiving > 0) throw new HypershipError(ErrorCodes.STORE_BUSY, 'a receive is in progress; run gc when it is done')

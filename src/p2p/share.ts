@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto'
-import { mkdir, readFile, readdir } from 'node:fs/promises'
+import { mkdir, readFile, readdir, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import type Hypercore from 'hypercore'
 import { ErrorCodes, HypershipError } from '../errors.js'
@@ -74,6 +74,23 @@ export class Share {
     }
     if (entries.length > 0) await this.catalog.append(entries)
     debug('published %d images to %s (catalog length %d)', images.length, this.record.key, this.catalog.length)
+  }
+
+  /**
+   * Withdraws images from the share: a name is untagged, an ID or digest
+   * removes the image. Receivers that read the catalog afterwards no longer
+   * see it; copies they already hold stay theirs.
+   */
+  async withdraw(inputs: Array<{ name: string } | { manifest: string }>): Promise<void> {
+    const entries = inputs.map((i) =>
+      encodeEntry('name' in i ? { v: 1, op: 'untag', names: [i.name] } : { v: 1, op: 'remove', manifest: i.manifest })
+    )
+    if (entries.length > 0) await this.catalog.append(entries)
+  }
+
+  /** Forgets the share: this store stops owning (and so seeding) it. */
+  async forget(): Promise<void> {
+    await rm(join(this.#store.layout.shares, `${this.record.key}.json`), { force: true })
   }
 
   /** Closes the catalog session. */
