@@ -1,5 +1,6 @@
 import { createHash, type Hash } from 'node:crypto'
-import { Transform, type TransformCallback } from 'node:stream'
+import { type Readable, Transform, type TransformCallback } from 'node:stream'
+import { pipeline } from 'node:stream/promises'
 import { ErrorCodes, HypershipError, hasCode } from '../errors.js'
 import type { Compression } from '../image/types.js'
 import { createDecompressor, sniffCompression, SNIFF_BYTES, type Decompressor } from './compression.js'
@@ -161,4 +162,16 @@ export class LayerInspector extends Transform {
     dec.tail.once('error', settle)
     dec.head.end()
   }
+}
+
+/**
+ * Reads `stream` to its end through a LayerInspector and returns what it
+ * saw; any error of the stream (a digest mismatch, say) rejects.
+ */
+export async function inspectStream(stream: Readable, what: string): Promise<Inspection> {
+  const inspector = new LayerInspector(what)
+  await pipeline(stream, inspector, async (source: AsyncIterable<Buffer>) => {
+    for await (const _ of source) void _
+  })
+  return inspector.result()
 }

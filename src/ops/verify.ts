@@ -1,6 +1,6 @@
-import { pipeline } from 'node:stream/promises'
-import { LayerInspector } from '../archive/inspector.js'
+import { inspectStream } from '../archive/inspector.js'
 import { HypershipError } from '../errors.js'
+import { MAX_METADATA } from '../image/manifest.js'
 import { validateImage } from '../image/validate.js'
 import type { ImageRecord } from '../store/image-db.js'
 import type { Store } from '../store/store.js'
@@ -36,7 +36,7 @@ async function verifyOne(store: Store, image: ImageRecord, checked: Map<string, 
   }
   if (problems.length === 0) {
     try {
-      await validateImage(store.blobs, await store.blobs.readBytes(image.digest, 4 << 20), image.digest, (d) => checked.get(d)?.diffId)
+      await validateImage(store.blobs, await store.blobs.readBytes(image.digest, MAX_METADATA), image.digest, (d) => checked.get(d)?.diffId)
     } catch (err) {
       problems.push(describe(err))
     }
@@ -46,11 +46,7 @@ async function verifyOne(store: Store, image: ImageRecord, checked: Map<string, 
 
 async function checkBlob(store: Store, digest: string): Promise<{ diffId?: string; problem?: string }> {
   try {
-    const inspector = new LayerInspector(`blob ${digest}`)
-    await pipeline(await store.blobs.open(digest), inspector, async function (source: AsyncIterable<Buffer>) {
-      for await (const _ of source) void _
-    })
-    return { diffId: inspector.result().diffId }
+    return { diffId: (await inspectStream(await store.blobs.open(digest), `blob ${digest}`)).diffId }
   } catch (err) {
     return { problem: `blob ${digest}: ${describe(err)}` }
   }

@@ -1,5 +1,4 @@
-import { pipeline } from 'node:stream/promises'
-import { LayerInspector } from '../archive/inspector.js'
+import { inspectStream } from '../archive/inspector.js'
 import type Hypercore from 'hypercore'
 import { ErrorCodes, HypershipError, hasCode } from '../errors.js'
 import { canonicalTag } from '../image/reference.js'
@@ -306,11 +305,7 @@ async function heldBytes(core: Hypercore, entry: BlobEntry): Promise<number> {
  */
 async function verifyDownloaded(store: Store, entry: BlobEntry): Promise<string> {
   try {
-    const inspector = new LayerInspector(`blob ${entry.digest}`)
-    await pipeline(store.blobs.openEntry(entry), inspector, async function (source: AsyncIterable<Buffer>) {
-      for await (const _ of source) void _
-    })
-    return inspector.result().diffId
+    return (await inspectStream(store.blobs.openEntry(entry), `blob ${entry.digest}`)).diffId
   } catch (err) {
     if (!hasCode(err, ErrorCodes.DIGEST_MISMATCH) && !hasCode(err, ErrorCodes.SIZE_MISMATCH)) throw err
     await store.blobs.purgeCore({ key: entry.key })

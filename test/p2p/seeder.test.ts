@@ -5,16 +5,15 @@ import { test } from 'node:test'
 import { receive } from '../../src/p2p/receive.js'
 import { Seeder } from '../../src/p2p/seeder.js'
 import { Share } from '../../src/p2p/share.js'
-import { createSwarm, startBootstrap } from '../../src/p2p/swarm.js'
+import { createSwarm } from '../../src/p2p/swarm.js'
 import { BLOCK_SIZE } from '../../src/store/blob-store.js'
 import { Store } from '../../src/store/store.js'
 import { syntheticImage } from '../helpers/synthetic.js'
+import { testDht } from '../helpers/swarm.js'
 import { tmpdir } from '../helpers/tmp.js'
 
 test('a receiver re-seeds: the next receiver fetches from both, and from it alone once the sharer is gone', async (t) => {
-  const boot = await startBootstrap()
-  t.after(() => boot.close())
-  const bootstrap = [`${boot.host}:${boot.port}`]
+  const bootstrap = await testDht(t)
 
   const sharer = await Store.open(await tmpdir())
   const img = syntheticImage(randomBytes(64 * BLOCK_SIZE))

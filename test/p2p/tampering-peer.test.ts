@@ -7,16 +7,15 @@ import { receive } from '../../src/p2p/receive.js'
 import { Seeder } from '../../src/p2p/seeder.js'
 import { Share } from '../../src/p2p/share.js'
 import { decodeShareKey } from '../../src/p2p/share-key.js'
-import { createSwarm, startBootstrap } from '../../src/p2p/swarm.js'
+import { createSwarm } from '../../src/p2p/swarm.js'
 import { BLOCK_SIZE } from '../../src/store/blob-store.js'
 import { Store } from '../../src/store/store.js'
 import { syntheticImage } from '../helpers/synthetic.js'
+import { testDht } from '../helpers/swarm.js'
 import { tmpdir } from '../helpers/tmp.js'
 
 test('a peer serving damaged chunks is caught per chunk; the image comes whole from the honest peer', async (t) => {
-  const boot = await startBootstrap()
-  t.after(() => boot.close())
-  const bootstrap = [`${boot.host}:${boot.port}`]
+  const bootstrap = await testDht(t)
 
   // the honest peer shares an image
   const layer = randomBytes(24 * BLOCK_SIZE)
