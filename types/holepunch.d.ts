@@ -149,6 +149,18 @@ declare module 'hypercore-crypto' {
   export function randomBytes(n: number): Buffer
   export function discoveryKey(key: Buffer): Buffer
   export function hash(data: Buffer | Buffer[]): Buffer
+  /** A Merkle tree node as hypercore stores it. */
+  interface TreeNode {
+    index: number
+    size: number
+    hash: Buffer
+  }
+  /** Hash of a leaf (one block). */
+  export function data(block: Buffer): Buffer
+  /** Hash of the parent of two sibling nodes. */
+  export function parent(a: TreeNode, b: TreeNode): Buffer
+  /** Hash of a tree's roots: what a static core's prologue pins. */
+  export function tree(roots: TreeNode[]): Buffer
 }
 
 declare module 'hypercore-storage' {

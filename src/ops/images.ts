@@ -34,7 +34,7 @@ export async function loadImages(store: Store, input: string): Promise<ImageReco
 
 async function importFrom(store: Store, location: Exclude<Location, { kind: 'store' }> | Location): Promise<ImageRecord[]> {
   if (location.kind !== 'store') {
-    // each blob is written twice for a moment (scratch core, then its final core)
+    // a large blob sits in a spill file while its core is written
     await ensureSpace(store.layout.root, 2 * (await pathSize(location.path)), `importing ${location.path}`)
   }
   return importImages(store, openSource(location))

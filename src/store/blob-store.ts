@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto'
 import { mkdir, readFile, readdir, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { Readable } from 'node:stream'
@@ -10,13 +9,12 @@ import { ErrorCodes, HypershipError, isDiskFull, wrap } from '../errors.js'
 import { DigestingStream, digestHex, isSha256 } from '../image/digest.js'
 import { logger } from '../log.js'
 import { writeFileAtomic } from './atomic.js'
+import { BlobWriter, SPILL_PREFIX } from './blob-writer.js'
 
 const debug = logger('store')
 
 /** Chunk size: one hypercore block per MiB of blob. */
 export const BLOCK_SIZE = 1 << 20
-/** Blocks handed to hypercore per append call. */
-const APPEND_BATCH = 4
 /** RocksDB memtable size for the blob store. */
 const WRITE_BUFFER = 8 << 20
 /** An index entry is tiny; anything bigger is damage. */
@@ -33,9 +31,15 @@ export interface BlobEntry {
   /** Hex core key; empty for a zero-length blob, which has no core. */
   key: string
   blocks: number
+  /**
+   * sha256 of the uncompressed bytes, when it was measured as the blob
+   * arrived (a received layer): lets a later image check it against its
+   * config's diff_ids without reading the blob again. Local to this store.
+   */
+  diffId?: string
 }
 
-/** Names a core for the crash journal: a scratch core by name, a blob core by key. */
+/** Names a core for the crash journal: a blob core by key (older journals also name scratch cores). */
 export interface CoreRef {
   name?: string
   key?: string
@@ -56,12 +60,15 @@ export class BlobStore {
 
   readonly #storage: CoreStorage
 
-  constructor(coresDir: string, indexDir: string) {
+  readonly #spillDir: string
+
+  constructor(coresDir: string, indexDir: string, spillDir: string) {
     // Smaller RocksDB memtables than the 64 MiB default: blocks go to blob
     // files anyway, and this caps the plateau a long transfer climbs to.
     this.#storage = new CoreStorage(coresDir, { writeBufferSize: WRITE_BUFFER })
     this.cores = new Corestore(this.#storage)
     this.#indexDir = indexDir
+    this.#spillDir = spillDir
   }
 
   async ready(): Promise<void> {
@@ -105,8 +112,10 @@ export class BlobStore {
 
   /**
    * Streams bytes into a new static core and returns its entry without
-   * indexing it. `onCore` hears each core key before the core is created,
-   * so a journal can undo it after a crash.
+   * indexing it. `onCore` hears the core key before the core is created, so
+   * a journal can undo it after a crash. Each byte reaches the database once:
+   * the blocks are hashed and set aside first (see BlobWriter), since the
+   * core's key depends on all of them.
    */
   async write(
     source: Readable,
@@ -114,35 +123,40 @@ export class BlobStore {
     expected: { digest?: string; size?: number },
     onCore: (core: CoreRef) => Promise<void>
   ): Promise<BlobEntry> {
-    const scratchName = `scratch/${randomBytes(16).toString('hex')}`
-    await onCore({ name: scratchName })
-    const scratch = this.cores.get({ name: scratchName })
-    await scratch.ready()
+    const writer = new BlobWriter(this.#spillDir)
     try {
       const check = new DigestingStream(what, expected)
-      await pipeline(source, check, appendBlocks(scratch)).catch((err: unknown) => {
+      await pipeline(source, check, cutBlocks((block) => writer.push(block))).catch((err: unknown) => {
         throw isDiskFull(err) ? new HypershipError(ErrorCodes.DISK_FULL, `disk full while storing ${what}`, { cause: err }) : err
       })
-      if (scratch.length === 0) return { digest: check.digest, size: 0, key: '', blocks: 0 }
+      if (writer.length === 0) return { digest: check.digest, size: 0, key: '', blocks: 0 }
 
-      const manifest: Hypercore.Manifest = {
-        version: 1,
-        signers: [],
-        quorum: 0,
-        prologue: { hash: await scratch.treeHash(), length: scratch.length }
-      }
+      const manifest = writer.manifest()
       const key = Hypercore.key(manifest)
       await onCore({ key: key.toString('hex'), digest: check.digest })
       const core = this.cores.get({ key, manifest })
-      await core.ready()
-      if (core.contiguousLength < scratch.length) await core.core.copyPrologue(scratch.state)
-      const entry = { digest: check.digest, size: check.size, key: key.toString('hex'), blocks: core.length }
-      await core.close()
-      debug('stored %s as core %s (%d blocks)', entry.digest, entry.key.slice(0, 12), entry.blocks)
-      return entry
+      try {
+        await core.ready()
+        if (core.contiguousLength < writer.length) {
+          await writer.fill(core).catch((err: unknown) => {
+            throw isDiskFull(err) ? new HypershipError(ErrorCodes.DISK_FULL, `disk full while storing ${what}`, { cause: err }) : err
+          })
+        }
+        const entry = { digest: check.digest, size: check.size, key: key.toString('hex'), blocks: core.length }
+        debug('stored %s as core %s (%d blocks)', entry.digest, entry.key.slice(0, 12), entry.blocks)
+        return entry
+      } finally {
+        await core.close()
+      }
     } finally {
-      await scratch.purge().catch((err: unknown) => debug('purging scratch core failed: %O', err))
+      await writer.dispose()
     }
+  }
+
+  /** Removes spill files a crashed import left behind (only the store's owner may call this). */
+  async removeSpills(): Promise<void> {
+    const names = await readdir(this.#spillDir).catch(() => [] as string[])
+    for (const name of names.filter((n) => n.startsWith(SPILL_PREFIX))) await rm(join(this.#spillDir, name), { force: true })
   }
 
   /** A verified stream of a stored blob: it errors if the bytes differ from the index. */
@@ -181,14 +195,14 @@ export class BlobStore {
   }
 
   /**
-   * Compacts the database so purged cores (an import's scratch copies, a
+   * Compacts the database so purged cores (an aborted import's blobs, a
    * removed image) give their disk space back now rather than eventually.
    */
   async compact(): Promise<void> {
     await this.#storage.compact()
   }
 
-  /** Deletes a core's blocks from disk (scratch by name, static by key). */
+  /** Deletes a core's blocks from disk (by key, discovery key or name). */
   async purgeCore(ref: CoreRef): Promise<void> {
     const core = ref.key
       ? this.cores.get({ key: Buffer.from(ref.key, 'hex'), createIfMissing: false })
@@ -205,38 +219,22 @@ export class BlobStore {
   }
 }
 
-/** A writable that re-chunks bytes into BLOCK_SIZE blocks and appends them. */
-function appendBlocks(core: Hypercore) {
-  let pending: Buffer[] = []
-  let pendingBytes = 0
-  let batch: Buffer[] = []
-
-  const flushBatch = async (): Promise<void> => {
-    if (batch.length === 0) return
-    const blocks = batch
-    batch = []
-    await core.append(blocks)
-  }
-  const cut = (): void => {
-    const joined = Buffer.concat(pending, pendingBytes)
-    let off = 0
-    while (joined.length - off >= BLOCK_SIZE) {
-      batch.push(joined.subarray(off, off + BLOCK_SIZE))
-      off += BLOCK_SIZE
-    }
-    pending = off < joined.length ? [joined.subarray(off)] : []
-    pendingBytes = joined.length - off
-  }
-
+/** A pipeline sink that re-chunks bytes into BLOCK_SIZE blocks for `onBlock`. */
+function cutBlocks(onBlock: (block: Buffer) => Promise<void>) {
   return async function (source: AsyncIterable<Buffer>): Promise<void> {
+    let pending: Buffer[] = []
+    let pendingBytes = 0
     for await (const chunk of source) {
       pending.push(chunk)
       pendingBytes += chunk.length
-      if (pendingBytes >= BLOCK_SIZE) cut()
-      if (batch.length >= APPEND_BATCH) await flushBatch()
+      if (pendingBytes < BLOCK_SIZE) continue
+      const joined = Buffer.concat(pending, pendingBytes)
+      let off = 0
+      for (; joined.length - off >= BLOCK_SIZE; off += BLOCK_SIZE) await onBlock(joined.subarray(off, off + BLOCK_SIZE))
+      pending = off < joined.length ? [joined.subarray(off)] : []
+      pendingBytes = joined.length - off
     }
-    if (pendingBytes > 0) batch.push(Buffer.concat(pending, pendingBytes))
-    await flushBatch()
+    if (pendingBytes > 0) await onBlock(Buffer.concat(pending, pendingBytes))
   }
 }
 
@@ -256,5 +254,8 @@ function parseEntry(raw: Buffer, digest: string): BlobEntry {
   if (!Number.isSafeInteger(v.blocks) || v.blocks !== Math.ceil((v.size as number) / BLOCK_SIZE)) {
     throw damaged('block count does not match size')
   }
-  return { digest: v.digest, size: v.size as number, key: v.key, blocks: v.blocks as number }
+  if (v.diffId !== undefined && !isSha256(v.diffId)) throw damaged('bad diff_id')
+  const entry: BlobEntry = { digest: v.digest, size: v.size as number, key: v.key, blocks: v.blocks as number }
+  if (v.diffId !== undefined) entry.diffId = v.diffId
+  return entry
 }

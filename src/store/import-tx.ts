@@ -126,16 +126,16 @@ export class ImportTx {
 
   async #finish(keep: Set<string>): Promise<void> {
     this.#done = true
-    let wrote = false
+    let purged = false
     for (const [digest, { entry, created }] of this.#entries) {
-      wrote ||= created
       if (created && !keep.has(digest) && entry.key && !(await this.#blobs.get(digest))) {
         await this.#blobs.purgeCore({ key: entry.key })
+        purged = true
       }
     }
     await this.#journal.remove()
-    // every blob written here went through a scratch core, now purged
-    if (wrote) await this.#blobs.compact()
+    // blobs this import wrote but nobody uses were purged; give the space back
+    if (purged) await this.#blobs.compact()
   }
 
   async #known(digest: string): Promise<BlobEntry | undefined> {

@@ -45,7 +45,7 @@ export class Store {
     await checkFormat(layout)
     if (options.blobs === false) return new Store(layout, undefined)
 
-    const blobs = new BlobStore(layout.cores, layout.blobIndex)
+    const blobs = new BlobStore(layout.cores, layout.blobIndex, layout.tmp)
     try {
       await blobs.ready()
     } catch (err) {
@@ -144,6 +144,12 @@ export class Store {
     return { untagged: result.untagged, ...(result.deleted ? { deleted: result.deleted } : {}) }
   }
 
+  /** Drops the given blobs that no image uses (from the index, and their cores). */
+  async discardUnused(digests: string[]): Promise<void> {
+    const used = new Set(Object.values(await this.db.read()).flatMap((r) => r.blobs))
+    for (const digest of digests) if (!used.has(digest)) await this.#dropBlob(digest)
+  }
+
   async #dropBlob(digest: string): Promise<void> {
     if (!this.#blobs) {
       // TODO(#4): a garbage collector reclaims cores left behind by ref-only removals.
@@ -156,6 +162,7 @@ export class Store {
   }
 
   async #recover(): Promise<void> {
+    await this.blobs.removeSpills()
     for (const { path, refs } of await staleJournals(this.layout.journal)) {
       debug('recovering interrupted import %s (%d cores)', path, refs.length)
       for (const ref of refs) {

@@ -42,7 +42,7 @@ test('verify passes on a sound store and names the blob whose chunks were damage
     const file = join(dbDir, name)
     const bytes = await readFile(file).catch(() => undefined)
     if (!bytes) continue
-    // every copy: the scratch core's leftovers may sit beside the real one
+    // every copy RocksDB may keep (log and blob file)
     let hits = 0
     for (let at = bytes.indexOf(needle); at !== -1; at = bytes.indexOf(needle, at + 1)) {
       bytes[at + 10] = (bytes[at + 10] ?? 0) ^ 0x01
