@@ -95,6 +95,8 @@ export async function receive(store: Store, shareKey: string, options: ReceiveOp
     })
 
     const diffIds = new Map<string, string>()
+    /** Blobs this run fetched, verified and indexed. */
+    const fetched = new Set<string>()
     const wanted = new Map<string, BlobEntry>()
     for (const img of images) for (const b of img.blobs) wanted.set(b.digest, b)
     let missing = 0
@@ -105,21 +107,31 @@ export async function receive(store: Store, shareKey: string, options: ReceiveOp
       for (let b = queue.shift(); b; b = queue.shift()) {
         options.signal?.throwIfAborted()
         if (await tx.has(b.digest)) {
+          const held = await store.blobs.get(b.digest)
+          if (held?.diffId) diffIds.set(b.digest, held.diffId)
           stats.skipped++
           emit({ type: 'blob', digest: b.digest, size: b.size, have: b.size })
           continue
         }
         await fetchBlob(store, tx, b, { stallTimeout: options.stallTimeout ?? 60_000, signal: options.signal }, emit, stats, diffIds)
+        fetched.add(b.digest)
         stats.fetched++
       }
     }
     await Promise.all(Array.from({ length: PARALLEL_BLOBS }, worker))
 
     const commit = []
-    for (const img of images) {
-      const manifest = await tx.readBytes(img.manifest, MAX_METADATA)
-      await validateImage(tx, manifest, img.manifest, (d) => diffIds.get(d))
-      commit.push({ names: img.names, manifest })
+    try {
+      for (const img of images) {
+        const manifest = await tx.readBytes(img.manifest, MAX_METADATA)
+        await validateImage(tx, manifest, img.manifest, (d) => diffIds.get(d))
+        commit.push({ names: img.names, manifest })
+      }
+    } catch (err) {
+      // the blobs are what the sharer said, but the images they make are not
+      // sound: keep none of what this receive fetched
+      await store.discardUnused([...fetched])
+      throw err
     }
     const records = await tx.commit(commit)
     // the store holds this share now: a daemon started later seeds it too
@@ -247,7 +259,12 @@ async function fetchBlob(
     if (core.length !== entry.blocks || core.byteLength !== entry.size) {
       throw new HypershipError(ErrorCodes.PEER_INVALID, `core for ${entry.digest} has ${core.byteLength} bytes, catalog says ${entry.size}`)
     }
-    diffIds.set(entry.digest, await verifyDownloaded(store, entry))
+    const diffId = await verifyDownloaded(store, entry)
+    diffIds.set(entry.digest, diffId)
+    // a verified blob joins the store at once, so a receive that fails later
+    // (or is killed) never fetches or hashes it again; `gc` drops it if no
+    // image ever claims it
+    await store.blobs.index({ ...entry, diffId })
     tx.adopt(entry)
     emit({ type: 'verified', digest: entry.digest })
   } finally {

@@ -67,7 +67,8 @@ export class Share {
       for (const digest of image.blobs) {
         const entry = await this.#store.blobs.get(digest)
         if (!entry) throw new HypershipError(ErrorCodes.STORE_CORRUPT, `image ${image.digest} lacks blob ${digest}`)
-        blobs.push(entry)
+        // what a peer needs to fetch and check it, nothing store-local
+        blobs.push({ digest: entry.digest, size: entry.size, key: entry.key, blocks: entry.blocks })
       }
       const e: CatalogEntry = { v: 1, op: 'put', manifest: image.digest, names: image.tags, blobs }
       entries.push(encodeEntry(e))

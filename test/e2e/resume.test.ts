@@ -9,9 +9,10 @@ import { tmpdir } from '../helpers/tmp.js'
 
 const MiB = 1 << 20
 
-test('a receive killed with SIGKILL halfway resumes: the second run fetches about the other half', async () => {
+test('a receive killed with SIGKILL halfway resumes: the second run fetches about the other half and re-hashes no finished blob', async () => {
+  const small = await buildLayer({ files: { 'small.bin': randomBytes(4 * MiB) } })
   const layer = await buildLayer({ files: { 'big.bin': randomBytes(160 * MiB) } })
-  const image = buildImage([layer], ['docker.io/library/resume:1'])
+  const image = buildImage([small, layer], ['docker.io/library/resume:1'])
   const layout = join(await tmpdir(), 'layout')
   await writeEntries(layout, ociEntries([image], fullNames))
 
@@ -20,17 +21,19 @@ test('a receive killed with SIGKILL halfway resumes: the second run fetches abou
   const sharer = await start(['share', '--store', await tmpdir(), `oci:${layout}`], net, 120_000)
   const key = sharer.firstLine.trim()
   const store = await tmpdir()
-  const total = layer.blob.length
+  const total = layer.blob.length + small.blob.length
 
   // first run: watch the progress events and kill -9 past the half
   const first = spawn(process.execPath, [BIN, 'receive', key, '--store', store, '--json', '--timeout', '30'], { env: net })
   let seen = 0
   let buf = ''
+  const verifiedBefore = new Set<string>()
   first.stdout.setEncoding('utf8').on('data', (d: string) => {
     buf += d
     for (let nl = buf.indexOf('\n'); nl !== -1; nl = buf.indexOf('\n')) {
-      const e = JSON.parse(buf.slice(0, nl)) as { type: string; bytes?: number }
+      const e = JSON.parse(buf.slice(0, nl)) as { type: string; bytes?: number; digest?: string }
       buf = buf.slice(nl + 1)
+      if (e.type === 'verified' && seen === 0) verifiedBefore.add(e.digest ?? '')
       if (e.type === 'progress' && (e.bytes ?? 0) > total / 2 && seen === 0) {
         seen = e.bytes ?? 0
         first.kill('SIGKILL')
@@ -45,7 +48,13 @@ test('a receive killed with SIGKILL halfway resumes: the second run fetches abou
   // second run: only what is missing travels
   const second = await hypership(['receive', key, '--store', store, '--json', '--timeout', '30'], net)
   assert.equal(second.code, 0, second.stderr)
-  const summary = JSON.parse(second.stdout.trim().split('\n').at(-1) ?? '{}') as { bytesReceived: number; images: Array<{ id: string }> }
+  const events = second.stdout.trim().split('\n').map((l) => JSON.parse(l) as { type: string; digest?: string })
+  const summary = events.at(-1) as unknown as { bytesReceived: number; blobsSkipped: number; images: Array<{ id: string }> }
+  // blobs verified before the kill are in the store already: neither fetched nor hashed again
+  assert.ok(verifiedBefore.has(small.digest), 'the small layer was verified before the kill')
+  const again = events.filter((e) => e.type === 'verified' && verifiedBefore.has(e.digest ?? '')).map((e) => e.digest)
+  assert.deepEqual(again, [], 'no blob verified in the first run is verified again')
+  assert.ok(summary.blobsSkipped >= verifiedBefore.size, `${summary.blobsSkipped} blobs skipped, ${verifiedBefore.size} were verified before`)
   assert.equal(summary.images[0]?.id, image.configDigest)
   const missing = total - seen
   console.log(`# killed at ${seen} of ${total} bytes; the second run fetched ${summary.bytesReceived} (${missing} were missing)`)
