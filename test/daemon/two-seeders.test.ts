@@ -28,13 +28,17 @@ test('two daemons seed one share as separate processes; a receiver takes chunks 
   const copied = await hypership(['receive', key, '--store', second, '--timeout', '20'], net)
   assert.equal(copied.code, 0, copied.stderr)
 
-  const r = await hypership(['receive', key, '--store', await tmpdir(), '--json', '--timeout', '20'], net)
+  const receiver = await tmpdir()
+  const r = await hypership(['receive', key, '--store', receiver, '--json', '--timeout', '20'], net)
   assert.equal(r.code, 0, r.stderr)
   const summary = JSON.parse(r.stdout.trim().split('\n').at(-1) ?? '{}') as Summary
   assert.equal(summary.images[0]?.id, image.configDigest)
   const served = Object.values(summary.bytesByPeer)
   assert.equal(served.length, 2, `chunks came from ${JSON.stringify(summary.bytesByPeer)}`)
   for (const n of served) assert.ok(n >= 1 << 20, `a seeder served only ${n} bytes`)
+  // chunks from two sources make one sound image
+  const verify = await hypership(['verify', '--store', receiver])
+  assert.equal(verify.code, 0, verify.stdout + verify.stderr)
 
   for (const d of daemons) assert.equal(await d.stop(), 0, d.stderr())
   await dht.stop()

@@ -67,6 +67,9 @@ test('two multi-layer images sharing a layer travel intact; a later image fetche
   assert.ok(s2.bytesReceived < baseSize, `fetched ${s2.bytesReceived} bytes, base layer alone is ${baseSize}`)
   assert.equal(await second.stop(), 0)
   await dht.stop()
+  const verify = await hypership(['verify', '--store', receiverStore])
+  assert.equal(verify.code, 0, verify.stdout + verify.stderr)
+  assert.match(verify.stdout, /tool/, 'verify looked at the deduplicated image')
 
   // both images, all tags, round-trip through a real dockerd with their IDs and diff_ids
   const both = join(dir, 'both.tar')
