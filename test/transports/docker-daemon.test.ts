@@ -8,7 +8,7 @@ import { Store } from '../../src/store/store.js'
 import { DockerDaemonDestination } from '../../src/transports/docker-daemon/destination.js'
 import { dockerHost, Engine, parseDockerHost } from '../../src/transports/docker-daemon/engine.js'
 import { openDestination, parseLocation } from '../../src/transports/location.js'
-import { hypership } from '../helpers/cli.js'
+import { hypership, localDht, start } from '../helpers/cli.js'
 import { type Dockerd, startDockerd } from '../helpers/dockerd.js'
 import { buildImage, toWrite } from '../helpers/image-builder.js'
 import { MemoryStore } from '../helpers/memory-sink.js'
@@ -256,5 +256,38 @@ describe('docker-daemon: against a private dockerd', async () => {
     assert.equal(dead.code, 1)
     assert.match(dead.stderr, /no Docker Engine answers at unix:\/\/\/nonexistent\.sock \(no socket there\).*\[HS_ERR_NO_ENGINE\]/)
     assert.equal(dead.stderr.trim().split('\n').length, 1, dead.stderr)
+  })
+
+  it('share NAME:TAG takes an image only Docker has; receive --load puts it back', async () => {
+    const dht = await localDht()
+    after(() => dht.stop())
+    const env = { HYPERSHIP_BOOTSTRAP: dht.bootstrap, DOCKER_HOST: dockerd.host }
+    assert.equal((await dockerd.docker(['tag', fx.app.configDigest, 'hs-test/shared:5'])).code, 0)
+    const sharer = await start(['share', '--store', await tmpdir(), 'hs-test/shared:5'], env)
+    after(() => sharer.stop())
+    const key = sharer.firstLine.trim()
+    assert.match(key, /^[a-z0-9]{52}$/)
+    assert.equal((await dockerd.docker(['rmi', 'hs-test/shared:5'])).code, 0)
+
+    const received = await hypership(['receive', key, '--store', await tmpdir(), '--load', '--timeout', '20'], env)
+    assert.equal(received.code, 0, received.stderr)
+    assert.match(received.stderr, /Docker: Loaded image: hs-test\/shared:5/)
+    assert.equal((await inspect(dockerd, 'hs-test/shared:5')).Id, fx.app.configDigest)
+
+    const missing = await hypership(['share', '--store', await tmpdir(), 'hs-test/nowhere:1'], env)
+    assert.equal(missing.code, 1)
+    assert.match(missing.stderr, /no image hs-test\/nowhere:1 in the hypership store \(.+\), nor in the Docker Engine at unix:.*\[HS_ERR_IMAGE_NOT_FOUND\]/)
+  })
+
+  it('through a running hypership daemon, the CLI\'s Docker host is used, not the daemon\'s', async () => {
+    const dir = await tmpdir()
+    const daemon = await start(['daemon', '--store', dir, '--bootstrap', '127.0.0.1:1'], { DOCKER_HOST: 'unix:///nonexistent-daemon.sock' })
+    after(() => daemon.stop())
+    const load = await hypership(['load', '--store', dir, '-i', 'docker-daemon:hs-test/app:1'], { DOCKER_HOST: dockerd.host })
+    assert.equal(load.code, 0, load.stderr)
+    const save = await hypership(['save', '--store', dir, 'hs-test/app:1', '-o', 'docker-daemon:hs-test/via-daemon:1'], { DOCKER_HOST: dockerd.host })
+    assert.equal(save.code, 0, save.stderr)
+    assert.equal((await inspect(dockerd, 'hs-test/via-daemon:1')).Id, fx.app.configDigest)
+    assert.equal((await hypership(['daemon', 'stop', '--store', dir])).code, 0)
   })
 })

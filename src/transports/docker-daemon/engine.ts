@@ -11,6 +11,10 @@ const API = 'v1.41'
 const MAX_BODY = 1 << 20
 /** The longest line of a load's progress stream we keep. */
 const MAX_LINE = 64 * 1024
+/** The most messages of a load's progress stream we keep, of each kind. */
+const MAX_MESSAGES = 100
+/** How long a connection may sit silent (no headers, no body bytes) before we give up; not while a load runs. */
+const IDLE_MS = 120_000
 /** Where dockerd listens when DOCKER_HOST is unset. */
 export const DEFAULT_DOCKER_HOST = 'unix:///var/run/docker.sock'
 
@@ -82,7 +86,7 @@ export class Engine {
   /** True when an engine answers `_ping`; never throws. */
   async ping(): Promise<boolean> {
     try {
-      const res = await this.#request('GET', '/_ping')
+      const res = await this.#request('GET', '/_ping', 5000)
       res.body.resume()
       return res.status === 200
     } catch {
@@ -136,7 +140,8 @@ export class Engine {
   async load(tar: Readable): Promise<string[]> {
     let uploadError: unknown
     const sent = new Promise<Response>((resolve, reject) => {
-      const req = this.#raw('POST', `/${API}/images/load?quiet=1`, { 'Content-Type': 'application/x-tar' }, resolve, reject)
+      // a load may take minutes after the upload ends (extracting layers): no idle timeout
+      const req = this.#raw('POST', `/${API}/images/load?quiet=1`, { 'Content-Type': 'application/x-tar' }, resolve, reject, 0)
       pipeline(tar, req).catch((err: unknown) => {
         uploadError ??= err
         req.destroy(err as Error)
@@ -165,9 +170,11 @@ export class Engine {
           errors.push(line.slice(0, 500))
           continue
         }
-        if (msg.error !== undefined || msg.errorDetail !== undefined) errors.push(String(msg.errorDetail?.message ?? msg.error ?? 'unknown error'))
+        if (msg.error !== undefined || msg.errorDetail !== undefined) errors.push(String(msg.errorDetail?.message ?? msg.error ?? 'unknown error').slice(0, 500))
         else if (typeof msg.stream === 'string' && msg.stream.trim() !== '') loaded.push(...msg.stream.trim().split('\n'))
-        else if (typeof msg.message === 'string') errors.push(msg.message)
+        else if (typeof msg.message === 'string') errors.push(msg.message.slice(0, 500))
+        loaded.splice(MAX_MESSAGES)
+        errors.splice(MAX_MESSAGES)
       }
     } catch (err) {
       if (uploadError === undefined) throw this.#broken(err)
@@ -187,17 +194,29 @@ export class Engine {
     return new HypershipError(ErrorCodes.DOCKER, `the Docker Engine at ${this.host} refused ${doing}: HTTP ${status}${reason(body)}`)
   }
 
-  #request(method: string, path: string): Promise<Response> {
-    return new Promise((resolve, reject) => this.#raw(method, path, {}, resolve, reject).end())
+  #request(method: string, path: string, idleMs = IDLE_MS): Promise<Response> {
+    return new Promise((resolve, reject) => this.#raw(method, path, {}, resolve, reject, idleMs).end())
   }
 
-  #raw(method: string, path: string, headers: Record<string, string>, resolve: (r: Response) => void, reject: (e: unknown) => void): http.ClientRequest {
+  #raw(
+    method: string,
+    path: string,
+    headers: Record<string, string>,
+    resolve: (r: Response) => void,
+    reject: (e: unknown) => void,
+    idleMs: number
+  ): http.ClientRequest {
     const where = this.endpoint.socketPath !== undefined ? { socketPath: this.endpoint.socketPath } : { host: this.endpoint.host, port: this.endpoint.port }
     debug('%s %s %s', this.host, method, path)
     const req = http.request({ ...where, method, path, headers: { Host: 'docker', ...headers }, agent: false }, (body) => {
       resolve({ status: body.statusCode ?? 0, body })
     })
     req.on('error', (err: NodeJS.ErrnoException) => reject(this.#unreachable(err)))
+    if (idleMs > 0) {
+      req.setTimeout(idleMs, () => {
+        req.destroy(new HypershipError(ErrorCodes.DOCKER, `the Docker Engine at ${this.host} sent nothing for ${idleMs / 1000} s (${method} ${path.split('?')[0]})`))
+      })
+    }
     return req
   }
 
