@@ -5,8 +5,6 @@ import { ErrorCodes, HypershipError } from '../../errors.js'
 import { logger } from '../../log.js'
 
 const debug = logger('docker')
-/** Engine API version spoken: old enough for Debian's docker 20.10 and podman 4's compat API. */
-const API = 'v1.41'
 /** The most of an error body or an inspect answer we read. */
 const MAX_BODY = 1 << 20
 /** The longest line of a load's progress stream we keep. */
@@ -74,6 +72,11 @@ interface Response {
  * service) on one endpoint. Every failure is a HypershipError that names
  * the endpoint: HS_ERR_NO_ENGINE when nothing answers, HS_ERR_DOCKER when
  * the engine refuses, HS_ERR_IMAGE_NOT_FOUND for a missing image.
+ *
+ * Paths are unversioned, so every engine answers at its own API version: a
+ * fixed old one (docker 20.10 speaks 1.41) is refused by engines whose
+ * minimum is newer (Docker 29 wants 1.44), and the few fields read (Id,
+ * Size, the load stream) are the same in every version.
  */
 export class Engine {
   readonly endpoint: EngineEndpoint
@@ -96,7 +99,7 @@ export class Engine {
 
   /** Inspects an image by name or ID; undefined when the engine has no such image. */
   async inspect(name: string): Promise<EngineImage | undefined> {
-    const res = await this.#request('GET', `/${API}/images/${encodeURIComponent(name)}/json`)
+    const res = await this.#request('GET', `/images/${encodeURIComponent(name)}/json`)
     const text = await readCapped(res.body, MAX_BODY)
     if (res.status === 404) return undefined
     if (res.status !== 200) throw this.#refused(`inspecting ${name}`, res.status, text)
@@ -115,7 +118,7 @@ export class Engine {
    * engine breaks off mid-stream errors the stream with HS_ERR_DOCKER.
    */
   async save(name: string): Promise<Readable> {
-    const res = await this.#request('GET', `/${API}/images/get?names=${encodeURIComponent(name)}`)
+    const res = await this.#request('GET', `/images/get?names=${encodeURIComponent(name)}`)
     if (res.status !== 200) {
       const text = await readCapped(res.body, MAX_BODY)
       if (res.status === 404) {
@@ -141,7 +144,7 @@ export class Engine {
     let uploadError: unknown
     const sent = new Promise<Response>((resolve, reject) => {
       // a load may take minutes after the upload ends (extracting layers): no idle timeout
-      const req = this.#raw('POST', `/${API}/images/load?quiet=1`, { 'Content-Type': 'application/x-tar' }, resolve, reject, 0)
+      const req = this.#raw('POST', `/images/load?quiet=1`, { 'Content-Type': 'application/x-tar' }, resolve, reject, 0)
       pipeline(tar, req).catch((err: unknown) => {
         uploadError ??= err
         req.destroy(err as Error)
