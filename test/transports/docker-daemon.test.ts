@@ -251,6 +251,13 @@ describe('docker-daemon: against a private dockerd', async () => {
     })
     assert.equal(save.code, 0, save.stderr)
     assert.equal((await inspect(dockerd, 'hs-test/cli:3')).Id, fx.app.configDigest)
+    // skopeo's order: SOURCE DEST, no -o
+    const copy = await hypership(['save', '--store', dir, 'hs-test/rt:1', 'docker-daemon:hs-test/cli:4'], { DOCKER_HOST: dockerd.host })
+    assert.equal(copy.code, 0, copy.stderr)
+    assert.equal((await inspect(dockerd, 'hs-test/cli:4')).Id, fx.app.configDigest)
+    const nowhere = await hypership(['save', '--store', dir, 'hs-test/rt:1'])
+    assert.equal(nowhere.code, 2)
+    assert.match(nowhere.stderr, /say where to save.*\[HS_ERR_BAD_REFERENCE\]/)
 
     const dead = await hypership(['load', '--store', dir, '-i', 'docker-daemon:hs-test/rt:1'], { DOCKER_HOST: 'unix:///nonexistent.sock' })
     assert.equal(dead.code, 1)
