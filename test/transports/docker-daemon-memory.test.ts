@@ -20,21 +20,22 @@ import { startDockerd } from '../helpers/dockerd.js'
 import { tmpdir } from '../helpers/tmp.js'
 
 const MiB = 1 << 20
-const SIZE = 200 * MiB
+/** 200 MiB; HS_TEST_IMAGE_MIB=1024 measures a 1 GiB image by hand. */
+const SIZE = Number(process.env.HS_TEST_IMAGE_MIB ?? 200) * MiB
 /** Growth of the RSS that would mean something buffers a good part of the image. */
 const BOUND = 100 * MiB
 
 setFlagsFromString('--expose-gc')
 const gc = runInNewContext('gc') as () => void
 
-/** 200 MiB of incompressible, repeatable bytes, made as they are read. */
+/** SIZE incompressible, repeatable bytes, made as they are read. */
 async function* noise(): AsyncGenerator<Buffer> {
   const cipher = createCipheriv('aes-128-ctr', Buffer.alloc(16, 7), Buffer.alloc(16, 0))
   const zeros = Buffer.alloc(MiB)
   for (let done = 0; done < SIZE; done += MiB) yield cipher.update(zeros)
 }
 
-/** A layer tar holding one 200 MiB file, streamed (the same bytes every time). */
+/** A layer tar holding one SIZE-byte file, streamed (the same bytes every time). */
 function layer(): Readable {
   const pack = tar.pack()
   const entry = pack.entry({ name: 'data.bin', size: SIZE, mtime: new Date(0), mode: 0o644, uid: 0, gid: 0 }, (err) => {
@@ -101,7 +102,7 @@ class HashingStore implements ByteStore {
   }
 }
 
-describe('docker-daemon: streams a 200 MiB image without holding it in memory', async () => {
+describe(`docker-daemon: streams a ${SIZE / MiB} MiB image without holding it in memory`, async () => {
   const dockerd = await startDockerd()
   after(() => dockerd.stop())
   const engine = new Engine(dockerd.host)
