@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict'
+import http from 'node:http'
+import { readFile } from 'node:fs/promises'
 import net from 'node:net'
 import { join } from 'node:path'
 import { after, describe, it } from 'node:test'
@@ -296,5 +298,75 @@ describe('docker-daemon: against a private dockerd', async () => {
     assert.equal(save.code, 0, save.stderr)
     assert.equal((await inspect(dockerd, 'hs-test/via-daemon:1')).Id, fx.app.configDigest)
     assert.equal((await hypership(['daemon', 'stop', '--store', dir])).code, 0)
+  })
+})
+
+// An engine that misbehaves on purpose (a real HTTP server on a unix socket):
+// what it says must reach the user, and nothing half-read may be stored.
+describe('a misbehaving engine', async () => {
+  const fx = await fixture('none')
+  const memory = new MemoryStore()
+  const archive = join(await tmpdir(), 'whole.tar')
+  await (await openDestination(`docker-archive:${archive}`)).write([toWrite(memory, fx.app, ['docker.io/x/cut:1'])], memory)
+  const whole = await readFile(archive)
+  const socketPath = join(await tmpdir(), 'bad-engine.sock')
+  const server = http.createServer((req, res) => {
+    const url = req.url ?? ''
+    if (url.startsWith('/images/load')) {
+      req.resume()
+      req.on('end', () => {
+        res.writeHead(200, { 'Content-Type': 'application/json' })
+        res.end('{"stream":"Loading layer"}\nnot json at all\n{"errorDetail":{"message":"disk quota exceeded"},"error":"disk quota exceeded"}\n')
+      })
+      return
+    }
+    if (url.includes('/json')) {
+      res.writeHead(200, { 'Content-Type': 'application/json' })
+      res.end(JSON.stringify({ Id: fx.app.configDigest, RepoTags: ['x/y:1'], Size: 1000 }))
+      return
+    }
+    if (url.includes('names=x%2Fboom')) {
+      res.writeHead(500, { 'Content-Type': 'application/json' })
+      res.end('{"message":"boom: the engine fell over"}')
+      return
+    }
+    // a good archive, cut off halfway
+    res.writeHead(200, { 'Content-Type': 'application/x-tar' })
+    res.write(whole.subarray(0, whole.length >> 1))
+    setTimeout(() => res.destroy(), 50)
+  })
+  await new Promise<void>((resolve) => server.listen(socketPath, resolve))
+  after(() => new Promise<void>((resolve) => server.close(() => resolve())))
+  const dockerHost = `unix://${socketPath}`
+
+  it('an API error is HS_ERR_DOCKER with its message', async () => {
+    const store = await Store.open(await tmpdir())
+    after(() => store.close())
+    await assert.rejects(loadImages(store, 'docker-daemon:x/boom:1', { dockerHost }), (err) => {
+      assert.ok(hasCode(err, 'HS_ERR_DOCKER'), String(err))
+      assert.match((err as Error).message, /refused saving x\/boom:1: HTTP 500: boom: the engine fell over/)
+      return true
+    })
+    assert.deepEqual(await store.images(), [])
+  })
+
+  it('a stream cut short stores nothing', async () => {
+    const store = await Store.open(await tmpdir())
+    after(() => store.close())
+    await assert.rejects(loadImages(store, 'docker-daemon:x/cut:1', { dockerHost }), (err) => {
+      assert.ok(hasCode(err, 'HS_ERR_DOCKER'), String(err))
+      assert.match((err as Error).message, /the Docker Engine at unix:.* broke off sending x\/cut:1/)
+      return true
+    })
+    assert.deepEqual(await store.images(), [])
+  })
+
+  it('errors in a 200 load stream are errors, in the engine words', async () => {
+    const dest = new DockerDaemonDestination(new Engine(dockerHost))
+    await assert.rejects(dest.write([toWrite(memory, fx.app, ['docker.io/x/y:1'])], memory), (err) => {
+      assert.ok(hasCode(err, 'HS_ERR_DOCKER'), String(err))
+      assert.match((err as Error).message, /failed to load the image: not json at all; disk quota exceeded/)
+      return true
+    })
   })
 })

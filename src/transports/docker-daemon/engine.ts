@@ -126,10 +126,15 @@ export class Engine {
       }
       throw this.#refused(`saving ${name}`, res.status, text)
     }
+    // not pipeline(): it would hand the reader the bare socket error, not ours
     const out = new PassThrough({ highWaterMark: 1 << 20 })
-    pipeline(res.body, out).catch((err: unknown) => {
-      out.destroy(new HypershipError(ErrorCodes.DOCKER, `the Docker Engine at ${this.host} broke off sending ${name}: ${(err as Error).message}`, { cause: err }))
+    res.body.on('error', (err) => {
+      out.destroy(new HypershipError(ErrorCodes.DOCKER, `the Docker Engine at ${this.host} broke off sending ${name}: ${err.message}`, { cause: err }))
     })
+    out.on('close', () => {
+      if (!res.body.readableEnded) res.body.destroy()
+    })
+    res.body.pipe(out)
     return out
   }
 
@@ -148,14 +153,15 @@ export class Engine {
       pipeline(tar, req).catch((err: unknown) => {
         uploadError ??= err
         req.destroy(err as Error)
-        reject(err)
+        reject(this.#unreachable(err as NodeJS.ErrnoException))
       })
     })
     let res: Response
     try {
       res = await sent
     } catch (err) {
-      throw uploadError instanceof HypershipError ? uploadError : uploadError !== undefined ? this.#broken(uploadError) : err
+      // the archive failed (a blob did not check out, say), or the connection did (err: NO_ENGINE or DOCKER already)
+      throw uploadError instanceof HypershipError ? uploadError : err
     }
     if (res.status !== 200) {
       tar.destroy()
