@@ -92,9 +92,10 @@ export async function sniffPath(path: string): Promise<FileKind> {
 }
 
 /**
- * Parses `docker-archive:PATH[:NAME[:TAG]]`, `oci-archive:PATH[:REF]` or
- * `oci:DIR[:REF]`. A bare existing path is sniffed; anything else is taken
- * as the name of an image in the store, which the caller resolves.
+ * Parses `docker-archive:PATH[:NAME[:TAG]]`, `oci-archive:PATH[:REF]`,
+ * `oci:DIR[:REF]` or `docker-daemon:NAME[:TAG]` / `docker-daemon:sha256:ID`.
+ * A bare existing path is sniffed; anything else is taken as the name of an
+ * image in the store, which the caller resolves.
  */
 export async function parseLocation(input: string): Promise<Location> {
   if (input.startsWith('docker-daemon:')) {

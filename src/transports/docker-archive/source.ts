@@ -1,7 +1,7 @@
+import type { Readable } from 'node:stream'
 import { collectArchive, type ArchiveContents } from '../../archive/contents.js'
 import { Budget, withDefaults, type ArchiveLimits } from '../../archive/limits.js'
 import { openArchiveFile } from '../../archive/open.js'
-import type { Readable } from 'node:stream'
 import { safePath } from '../../archive/path.js'
 import { ErrorCodes, HypershipError, wrap } from '../../errors.js'
 import { sha256 } from '../../image/digest.js'
