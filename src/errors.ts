@@ -37,6 +37,8 @@ export const ErrorCodes = {
   NO_DAEMON: 'HS_ERR_NO_DAEMON',
   /** The Docker Engine refused or failed an operation. */
   DOCKER: 'HS_ERR_DOCKER',
+  /** No Docker Engine (or podman service) answers at the Docker host. */
+  NO_ENGINE: 'HS_ERR_NO_ENGINE',
   /** A file could not be read or written. */
   IO: 'HS_ERR_IO',
   /** Not enough disk space for what the operation would write. */

@@ -1,6 +1,6 @@
 import { createWriteStream } from 'node:fs'
 import { once } from 'node:events'
-import { Readable } from 'node:stream'
+import { Readable, type Writable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import tar, { type Pack } from 'tar-stream'
 
@@ -13,10 +13,12 @@ const EPOCH = new Date(0)
 export class TarWriter {
   readonly #pack: Pack = tar.pack()
   readonly #done: Promise<void>
+  /** Bodies being streamed in, destroyed by abort() so no writer waits on them forever. */
+  readonly #bodies = new Set<Readable>()
 
-  /** Starts writing the archive to `path`. */
-  constructor(path: string) {
-    this.#done = pipeline(Readable.from(this.#pack, { objectMode: false }), createWriteStream(path))
+  /** Starts writing the archive to the file `target`, or into a stream (ended with the archive). */
+  constructor(target: string | Writable) {
+    this.#done = pipeline(Readable.from(this.#pack, { objectMode: false }), typeof target === 'string' ? createWriteStream(target) : target)
     // Surfaced by finish(); this keeps an early failure from going unhandled.
     this.#done.catch(() => undefined)
   }
@@ -45,6 +47,8 @@ export class TarWriter {
     const written = new Promise<void>((resolve, reject) => {
       fail = reject
       const sink = this.#pack.entry(this.#header(name, 'file', size), (err) => (err ? reject(err) : resolve()))
+      // its failures reach us through the callback or the catch below; unheard, they would crash the process
+      sink.on('error', () => undefined)
       void (async () => {
         try {
           for await (const chunk of body) {
@@ -58,10 +62,15 @@ export class TarWriter {
       })()
     })
     body.once('error', (err) => fail(err))
-    await written
+    this.#bodies.add(body)
+    try {
+      await written
+    } finally {
+      this.#bodies.delete(body)
+    }
   }
 
-  /** Ends the archive and waits until it is on disk. */
+  /** Ends the archive and waits until it is on disk (or all in the stream). */
   async finish(): Promise<void> {
     this.#pack.finalize()
     await this.#done
@@ -69,6 +78,7 @@ export class TarWriter {
 
   /** Abandons the archive after an error. */
   async abort(err: Error): Promise<void> {
+    for (const body of this.#bodies) body.destroy(err)
     this.#pack.destroy(err)
     await this.#done.catch(() => undefined)
   }

@@ -1,8 +1,9 @@
 import { resolve } from 'node:path'
 import type { Argv } from 'yargs'
 import { DaemonClient } from '../client/client.js'
-import { parseLocation } from '../transports/location.js'
+import { hasPrefix, parseLocation } from '../transports/location.js'
 import { parseBootstrap } from '../p2p/swarm.js'
+import { dockerHost, parseDockerHost } from '../transports/docker-daemon/engine.js'
 import { defaultStoreDir } from '../store/paths.js'
 import { type OpenOptions, Store } from '../store/store.js'
 
@@ -59,9 +60,34 @@ export async function withStore<T>(
  */
 export async function absoluteLocation(input: string): Promise<string> {
   const loc = await parseLocation(input).catch(() => undefined)
-  if (!loc || loc.kind === 'store') return input
+  if (!loc || loc.kind === 'store' || loc.kind === 'docker-daemon') return input
   const suffix = loc.kind === 'docker-archive' ? (loc.name ? `:${loc.name}` : '') : loc.ref ? `:${loc.ref}` : ''
   return `${loc.kind}:${resolve(loc.path)}${suffix}`
+}
+
+/** Flags of commands that may talk to the Docker Engine. */
+export interface EngineArgs {
+  dockerHost?: string
+}
+
+/** Adds `--docker-host` (default from DOCKER_HOST). */
+export function withEngine<T>(y: Argv<T>): Argv<T & EngineArgs> {
+  return y.option('docker-host', {
+    type: 'string',
+    describe: 'the Docker Engine (or podman service) for docker-daemon: and --load: unix:///PATH or tcp://HOST:PORT (env DOCKER_HOST)',
+    defaultDescription: '$DOCKER_HOST or unix:///var/run/docker.sock'
+  }) as Argv<T & EngineArgs>
+}
+
+/**
+ * The Docker host the flags and environment name, resolved here so a daemon
+ * uses the CLI's, not its own; checked unless `check` is false (when the
+ * engine may not be needed at all).
+ */
+export function dockerHostOf(args: EngineArgs, check = true): string {
+  const host = dockerHost(args.dockerHost)
+  if (check) parseDockerHost(host) // a malformed host fails here, before any work
+  return host
 }
 
 /** Adds `--bootstrap` (default from HYPERSHIP_BOOTSTRAP). */
@@ -102,6 +128,6 @@ export function untilSignal(): Promise<NodeJS.Signals> {
 
 /** Like absoluteLocation, for a destination that may not exist yet. */
 export async function absoluteDestination(output: string): Promise<string> {
-  if (/^(docker-archive|oci-archive|oci):/.test(output)) return absoluteLocation(output)
+  if (hasPrefix(output)) return absoluteLocation(output)
   return resolve(output) + (output.endsWith('/') ? '/' : '')
 }

@@ -65,12 +65,14 @@ export class Daemon {
     this.#stopped = new Promise((resolve) => (this.#stop = resolve))
     this.#server = net.createServer((sock) => this.#serve(sock))
     this.#handlers = {
-      share: (p: { sources: string[]; add?: string }) => shareImages(this.#store, this.#seeder, p.sources, p.add),
+      share: (p: { sources: string[]; add?: string; dockerHost?: string }) =>
+        shareImages(this.#store, this.#seeder, p.sources, p.add, { dockerHost: p.dockerHost }),
       receive: (p: { key: string; select?: string[]; findTimeout?: number; stallTimeout?: number }, emit, signal) => this.#receive(p, emit, signal),
-      save: (p: { images: string[]; output: string }) => saveImages(this.#store, p.images, p.output),
-      load: (p: { input: string }) => loadImages(this.#store, p.input),
-      'docker-load': async (p: { images: string[]; socket: string }) =>
-        loadIntoDocker(this.#store, await Promise.all(p.images.map((i) => this.#store.resolve(i))), p.socket),
+      // dockerHost comes from the CLI's flags and environment, not the daemon's
+      save: (p: { images: string[]; output: string; dockerHost?: string }) => saveImages(this.#store, p.images, p.output, { dockerHost: p.dockerHost }),
+      load: (p: { input: string; dockerHost?: string }) => loadImages(this.#store, p.input, { dockerHost: p.dockerHost }),
+      'docker-load': async (p: { images: string[]; dockerHost?: string; socket?: string }) =>
+        loadIntoDocker(this.#store, await Promise.all(p.images.map((i) => this.#store.resolve(i))), p.dockerHost ?? p.socket),
       rm: (p: { image: string }) => this.#store.remove(p.image),
       unshare: (p: { key: string; images?: string[] }) => unshareImages(this.#store, this.#seeder, p.key, p.images ?? []),
       verify: (p: { images?: string[] }) => verifyImages(this.#store, p.images ?? []),

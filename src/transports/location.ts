@@ -9,6 +9,10 @@ import { canonicalTag } from '../image/reference.js'
 import type { ImageDestination, ImageSource } from '../image/transport.js'
 import { DockerArchiveDestination } from './docker-archive/destination.js'
 import { DockerArchiveSource } from './docker-archive/source.js'
+import { DockerDaemonDestination } from './docker-daemon/destination.js'
+import { Engine } from './docker-daemon/engine.js'
+import { type DaemonReference, parseDaemonReference } from './docker-daemon/reference.js'
+import { DockerDaemonSource } from './docker-daemon/source.js'
 import { OciLayoutDestination } from './oci-layout/destination.js'
 import { OciLayoutSource } from './oci-layout/source.js'
 
@@ -18,11 +22,24 @@ export type Location =
   | { kind: 'oci-archive'; path: string; ref?: string }
   | { kind: 'oci'; path: string; ref?: string }
   | { kind: 'store'; reference: string }
+  /** `docker-daemon:NAME[:TAG]`, `docker-daemon:sha256:<id>`; bare `docker-daemon:` (destinations only) keeps the images' names. */
+  | { kind: 'docker-daemon'; reference?: DaemonReference; text: string }
+
+/** How to reach the Docker Engine for `docker-daemon:` locations. */
+export interface EngineOptions {
+  /** A Docker host (`unix:///…`, `tcp://…`); default DOCKER_HOST, then the default socket. */
+  dockerHost?: string
+}
 
 /** The file kinds hypership reads and writes. */
 export type FileKind = 'docker-archive' | 'oci-archive' | 'oci'
 
 const PREFIXES: FileKind[] = ['docker-archive', 'oci-archive', 'oci']
+
+/** True when `input` starts with a transport name hypership knows (`oci:`, `docker-daemon:`…). */
+export function hasPrefix(input: string): boolean {
+  return /^(docker-archive|oci-archive|oci|docker-daemon):/.test(input)
+}
 
 function bad(input: string, why: string): HypershipError {
   return new HypershipError(ErrorCodes.BAD_REFERENCE, `location "${input}": ${why}`)
@@ -75,11 +92,16 @@ export async function sniffPath(path: string): Promise<FileKind> {
 }
 
 /**
- * Parses `docker-archive:PATH[:NAME[:TAG]]`, `oci-archive:PATH[:REF]` or
- * `oci:DIR[:REF]`. A bare existing path is sniffed; anything else is taken
- * as the name of an image in the store, which the caller resolves.
+ * Parses `docker-archive:PATH[:NAME[:TAG]]`, `oci-archive:PATH[:REF]`,
+ * `oci:DIR[:REF]` or `docker-daemon:NAME[:TAG]` / `docker-daemon:sha256:ID`.
+ * A bare existing path is sniffed; anything else is taken as the name of an
+ * image in the store, which the caller resolves.
  */
 export async function parseLocation(input: string): Promise<Location> {
+  if (input.startsWith('docker-daemon:')) {
+    const text = input.slice('docker-daemon:'.length)
+    return text === '' ? { kind: 'docker-daemon', text } : { kind: 'docker-daemon', reference: parseDaemonReference(text), text }
+  }
   for (const kind of PREFIXES) {
     if (input.startsWith(`${kind}:`)) return withSuffix(kind, input, input.slice(kind.length + 1))
   }
@@ -92,16 +114,20 @@ export async function parseLocation(input: string): Promise<Location> {
   return { kind: 'store', reference: input }
 }
 
-function fileLocation(loc: Location): Exclude<Location, { kind: 'store' }> {
+function notStore(loc: Location): Exclude<Location, { kind: 'store' }> {
   if (loc.kind === 'store') {
     throw new HypershipError(ErrorCodes.BAD_REFERENCE, `"${loc.reference}" is not a file or directory; it names a store image`)
   }
   return loc
 }
 
-/** An ImageSource for a parsed docker-archive, oci-archive or oci location (not a store name). */
-export function openSource(location: Location): ImageSource {
-  const loc = fileLocation(location)
+/** An ImageSource for a parsed docker-archive, oci-archive, oci or docker-daemon location (not a store name). */
+export function openSource(location: Location, engine: EngineOptions = {}): ImageSource {
+  const loc = notStore(location)
+  if (loc.kind === 'docker-daemon') {
+    if (loc.reference === undefined) throw bad('docker-daemon:', 'name an image: docker-daemon:NAME[:TAG] or docker-daemon:sha256:<id>')
+    return new DockerDaemonSource(new Engine(engine.dockerHost), loc.reference, loc.text)
+  }
   if (loc.kind === 'docker-archive') return new DockerArchiveSource(loc.path, loc.name)
   return new OciLayoutSource(loc.path, loc.kind === 'oci' ? 'dir' : 'archive', loc.ref)
 }
@@ -111,14 +137,18 @@ export function openSource(location: Location): ImageSource {
  * bare path that does not exist yet is a docker-archive when it ends in
  * `.tar`, an OCI directory when it ends in `/`.
  */
-export async function openDestination(location: string | Location): Promise<ImageDestination> {
-  let loc: Location
-  if (typeof location === 'string' && !PREFIXES.some((k) => location.startsWith(`${k}:`)) && (await statOrUndefined(location)) === undefined) {
+export async function openDestination(location: string | Location, engine: EngineOptions = {}): Promise<ImageDestination> {
+  let loc: Exclude<Location, { kind: 'store' }>
+  if (typeof location === 'string' && !hasPrefix(location) && (await statOrUndefined(location)) === undefined) {
     if (location.endsWith('.tar')) loc = { kind: 'docker-archive', path: location }
     else if (location.endsWith('/')) loc = { kind: 'oci', path: location.replace(/\/+$/, '') }
-    else throw bad(location, 'say docker-archive:, oci-archive: or oci: to create a new file')
+    else throw bad(location, 'say docker-archive:, oci-archive:, oci: or docker-daemon: to create a new file or load into Docker')
   } else {
-    loc = fileLocation(typeof location === 'string' ? await parseLocation(location) : location)
+    loc = notStore(typeof location === 'string' ? await parseLocation(location) : location)
+  }
+  if (loc.kind === 'docker-daemon') {
+    if (loc.reference?.id !== undefined) throw bad(`docker-daemon:${loc.text}`, 'an image ID cannot be a destination; name it NAME[:TAG]')
+    return new DockerDaemonDestination(new Engine(engine.dockerHost), loc.reference?.name)
   }
   if (loc.kind === 'docker-archive') return new DockerArchiveDestination(loc.path, loc.name)
   return new OciLayoutDestination(loc.path, loc.kind === 'oci' ? 'dir' : 'archive', loc.ref)

@@ -3,12 +3,21 @@ import { familiarName, parseReference } from '../../image/reference.js'
 import { loadIntoDocker, saveImages } from '../../ops/images.js'
 import type { ImageRecord } from '../../store/image-db.js'
 import { type ReceiveEvent, type ReceiveResult, receive } from '../../p2p/receive.js'
-import { dockerSocket, loadArchive } from '../../transports/docker-daemon/engine.js'
-import { type GlobalArgs, type NetworkArgs, absoluteDestination, bootstrapOf, withNetwork, withStore } from '../context.js'
+import {
+  type EngineArgs,
+  type GlobalArgs,
+  type NetworkArgs,
+  absoluteDestination,
+  bootstrapOf,
+  dockerHostOf,
+  withEngine,
+  withNetwork,
+  withStore
+} from '../context.js'
 import { out } from '../output.js'
 import { Progress } from '../progress.js'
 
-interface Args extends GlobalArgs, NetworkArgs {
+interface Args extends GlobalArgs, NetworkArgs, EngineArgs {
   key: string
   output?: string
   load?: boolean
@@ -20,10 +29,10 @@ export const command = 'receive <key>'
 export const describe = 'Fetch and verify the images shared under KEY into the store'
 
 export function builder(y: Argv): Argv<Args> {
-  return withNetwork(y)
+  return withEngine(withNetwork(y))
     .positional('key', { type: 'string', describe: 'the share key the sharer printed' })
     .option('output', { alias: 'o', type: 'string', describe: 'also write a docker-archive to FILE (for docker load -i)' })
-    .option('load', { type: 'boolean', describe: 'also load the images into Docker (DOCKER_HOST or the default socket)' })
+    .option('load', { type: 'boolean', describe: 'also load the images into Docker (--docker-host, DOCKER_HOST or the default socket)' })
     .option('json', { type: 'boolean', describe: 'print progress events and a summary as JSON lines' })
     .option('timeout', { type: 'number', default: 30, describe: 'seconds to look for a sharer (a chunk may stall twice as long)' }) as unknown as Argv<Args>
 }
@@ -34,7 +43,7 @@ export async function handler(args: ArgumentsCamelCase<Args>): Promise<void> {
   const timeouts = { findTimeout: args.timeout * 1000, stallTimeout: args.timeout * 2000 }
   const onEvent = (e: ReceiveEvent) => progress.event(e)
   const output = args.output === undefined ? undefined : await absoluteDestination(args.output)
-  const socket = args.load ? dockerSocket() : undefined
+  const dockerHost = args.load ? dockerHostOf(args) : undefined
 
   let loaded: string[] = []
   const result = await withStore(args, {
@@ -43,16 +52,14 @@ export async function handler(args: ArgumentsCamelCase<Args>): Promise<void> {
       progress.done()
       const digests = r.images.map((i) => i.digest)
       if (output) await client.call('save', { images: namesOf(r.images), output })
-      if (socket && output) loaded = await loadArchive(output, socket)
-      else if (socket) loaded = await client.call<string[]>('docker-load', { images: digests, socket })
+      if (dockerHost) loaded = await client.call<string[]>('docker-load', { images: digests, dockerHost })
       return r
     },
     local: async (store) => {
       const r = await receive(store, args.key, { bootstrap, ...timeouts, onEvent })
       progress.done()
       if (output) await saveImages(store, namesOf(r.images), output)
-      if (socket && output) loaded = await loadArchive(output, socket)
-      else if (socket) loaded = await loadIntoDocker(store, r.images, socket)
+      if (dockerHost) loaded = await loadIntoDocker(store, r.images, dockerHost)
       return r
     }
   }).finally(() => progress.done())

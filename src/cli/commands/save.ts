@@ -1,33 +1,48 @@
 import type { ArgumentsCamelCase, Argv } from 'yargs'
+import { ErrorCodes, HypershipError } from '../../errors.js'
 import { saveImages } from '../../ops/images.js'
+import { hasPrefix } from '../../transports/location.js'
 import type { ImageRecord } from '../../store/image-db.js'
-import { type GlobalArgs, absoluteDestination, withStore } from '../context.js'
+import { type EngineArgs, type GlobalArgs, absoluteDestination, dockerHostOf, withEngine, withStore } from '../context.js'
 import { out } from '../output.js'
 
-interface Args extends GlobalArgs {
+interface Args extends GlobalArgs, EngineArgs {
   images: string[]
-  output: string
+  output?: string
 }
 
 export const command = 'save <images..>'
-export const describe = 'Write stored images to a docker-archive (or oci-archive:/oci: destination)'
+export const describe = 'Write stored images to a docker-archive (or an oci-archive:, oci: or docker-daemon: destination)'
 
 export function builder(y: Argv): Argv<Args> {
-  return y
-    .positional('images', { type: 'string', array: true, describe: 'NAME[:TAG] or digest' })
+  return withEngine(y)
+    .positional('images', { type: 'string', array: true, describe: 'NAME[:TAG] or digest; a last docker-daemon:/oci:/oci-archive:/docker-archive: location is the destination' })
     .option('output', {
       alias: 'o',
       type: 'string',
-      demandOption: true,
-      describe: 'FILE (a docker-archive), or oci-archive:FILE, or oci:DIR'
+      describe: 'FILE (a docker-archive), oci-archive:FILE, oci:DIR, or docker-daemon:[NAME[:TAG]] (load into Docker)'
     }) as unknown as Argv<Args>
 }
 
 export async function handler(args: ArgumentsCamelCase<Args>): Promise<void> {
-  const output = await absoluteDestination(args.output)
+  const { images, destination } = split(args)
+  const output = await absoluteDestination(destination)
+  const dockerHost = destination.startsWith('docker-daemon:') ? dockerHostOf(args) : undefined
   const saved = await withStore(args, {
-    daemon: (client) => client.call<ImageRecord[]>('save', { images: args.images, output }),
-    local: (store) => saveImages(store, args.images, output)
+    daemon: (client) => client.call<ImageRecord[]>('save', { images, output, dockerHost }),
+    local: (store) => saveImages(store, images, output, { dockerHost })
   })
-  out.info(`Saved ${saved.length} image(s) to ${args.output}`)
+  out.info(`Saved ${saved.length} image(s) to ${destination}`)
+}
+
+/** The images and the destination: `-o DEST`, or a last argument that is a location (store names never have a transport prefix). */
+function split(args: Args): { images: string[]; destination: string } {
+  const last = args.images.at(-1)
+  if (args.output === undefined && args.images.length >= 2 && last !== undefined && hasPrefix(last)) {
+    return { images: args.images.slice(0, -1), destination: last }
+  }
+  if (args.output === undefined) {
+    throw new HypershipError(ErrorCodes.BAD_REFERENCE, 'say where to save: -o FILE, or a last argument such as docker-daemon:NAME:TAG or oci:DIR')
+  }
+  return { images: args.images, destination: args.output }
 }

@@ -5,10 +5,22 @@ import { Seeder } from '../../p2p/seeder.js'
 import { createSwarm } from '../../p2p/swarm.js'
 import type { ImageRecord } from '../../store/image-db.js'
 import { DaemonClient } from '../../client/client.js'
-import { type GlobalArgs, type NetworkArgs, absoluteLocation, bootstrapOf, openStore, storeDir, untilSignal, withNetwork } from '../context.js'
+import {
+  type EngineArgs,
+  type GlobalArgs,
+  type NetworkArgs,
+  absoluteLocation,
+  bootstrapOf,
+  dockerHostOf,
+  openStore,
+  storeDir,
+  untilSignal,
+  withEngine,
+  withNetwork
+} from '../context.js'
 import { out } from '../output.js'
 
-interface Args extends GlobalArgs, NetworkArgs {
+interface Args extends GlobalArgs, NetworkArgs, EngineArgs {
   sources: string[]
   add?: string
   json?: boolean
@@ -18,11 +30,11 @@ export const command = 'share <sources..>'
 export const describe = 'Share images: prints the share key, then seeds until Ctrl-C (or hands them to the daemon)'
 
 export function builder(y: Argv): Argv<Args> {
-  return withNetwork(y)
+  return withEngine(withNetwork(y))
     .positional('sources', {
       type: 'string',
       array: true,
-      describe: 'images: NAME[:TAG] in the store, docker-archive:PATH, oci-archive:PATH, oci:DIR[:REF], or a path'
+      describe: 'images: NAME[:TAG] (the store, else Docker), docker-daemon:NAME[:TAG], docker-archive:PATH, oci-archive:PATH, oci:DIR[:REF], or a path'
     })
     .option('json', { type: 'boolean', describe: 'print {"key", "images"} as JSON instead of the bare key' })
     .option('add', { type: 'string', describe: 'add the images to an existing share of this store (its key)' }) as unknown as Argv<Args>
@@ -30,11 +42,13 @@ export function builder(y: Argv): Argv<Args> {
 
 export async function handler(args: ArgumentsCamelCase<Args>): Promise<void> {
   const bootstrap = bootstrapOf(args)
+  // only a name missing from the store needs the engine
+  const dockerHost = dockerHostOf(args, false)
   const client = await DaemonClient.connect(storeDir(args))
   if (client) {
     try {
       const sources = await Promise.all(args.sources.map(absoluteLocation))
-      const shared = await client.call<{ key: string; images: ImageRecord[] }>('share', { sources, ...(args.add ? { add: args.add } : {}) })
+      const shared = await client.call<{ key: string; images: ImageRecord[] }>('share', { sources, dockerHost, ...(args.add ? { add: args.add } : {}) })
       report(shared, args.json === true)
       out.info('The daemon seeds it; `hypership status` shows peers and traffic.')
     } finally {
@@ -48,7 +62,7 @@ export async function handler(args: ArgumentsCamelCase<Args>): Promise<void> {
     const swarm = createSwarm({ bootstrap })
     const seeder = new Seeder(store, swarm)
     try {
-      report(await shareImages(store, seeder, args.sources, args.add), args.json === true)
+      report(await shareImages(store, seeder, args.sources, args.add, { dockerHost }), args.json === true)
       out.info('Seeding until Ctrl-C (run `hypership daemon` to keep seeding in the background).')
       await untilSignal()
       out.info('Stopping…')

@@ -7,11 +7,14 @@ import type { BlobReader, ImageDestination, ImageToWrite } from '../../image/tra
 import { blobPath } from '../oci-layout/blobs.js'
 import { buildIndex, OCI_LAYOUT_FILE, tarOut, writeBlobs } from '../oci-layout/write.js'
 
-/** manifest.json for `docker load`: paths into blobs/sha256/, familiar names. */
-function dockerManifest(images: ImageToWrite[]): Buffer {
+/** How RepoTags are spelt: `busybox:1` (what `docker save` writes) or `docker.io/library/busybox:1`. */
+export type TagStyle = 'familiar' | 'canonical'
+
+/** manifest.json for `docker load`: paths into blobs/sha256/, familiar or canonical names. */
+function dockerManifest(images: ImageToWrite[], style: TagStyle): Buffer {
   const entries = images.map((image) => ({
     Config: blobPath(image.manifest.config.digest),
-    RepoTags: image.names.length === 0 ? null : image.names.map((n) => familiarName(parseReference(n))),
+    RepoTags: image.names.length === 0 ? null : image.names.map((n) => (style === 'canonical' ? n : familiarName(parseReference(n)))),
     Layers: image.manifest.layers.map((l) => blobPath(l.digest))
   }))
   return Buffer.from(JSON.stringify(entries))
@@ -28,6 +31,30 @@ function repositories(images: ImageToWrite[]): Buffer {
     }
   }
   return Buffer.from(JSON.stringify(repos))
+}
+
+/**
+ * Writes the entries of a docker-archive into `writer` (which the caller
+ * finishes or aborts): blobs first, then index.json, manifest.json,
+ * oci-layout and repositories, so a reader cut off early never sees a
+ * manifest.json and loads nothing. Layers stream from `blobs`.
+ */
+export async function writeDockerArchive(writer: TarWriter, images: ImageToWrite[], blobs: BlobReader, style: TagStyle = 'familiar'): Promise<void> {
+  const out = await tarOut(writer)
+  await writeBlobs(images, blobs, out)
+  await out.file('index.json', buildIndex(images))
+  await out.file('manifest.json', dockerManifest(images, style))
+  await out.file('oci-layout', OCI_LAYOUT_FILE)
+  await out.file('repositories', repositories(images))
+}
+
+/** The images with their names replaced by `name` (one image only), as `docker-archive:PATH:NAME` asks. */
+export function renamed(images: ImageToWrite[], name: string | undefined, description: string): ImageToWrite[] {
+  if (name === undefined) return images
+  if (images.length !== 1) {
+    throw new HypershipError(ErrorCodes.BAD_REFERENCE, `${description}: a name can be given for one image only, got ${images.length}`)
+  }
+  return images.map((i) => ({ ...i, names: [canonicalTag(name)] }))
 }
 
 /**
@@ -48,20 +75,11 @@ export class DockerArchiveDestination implements ImageDestination {
 
   /** Writes all `images` into one new archive, replacing any file at the path. */
   async write(images: ImageToWrite[], blobs: BlobReader): Promise<void> {
-    if (this.name !== undefined && images.length !== 1) {
-      throw new HypershipError(ErrorCodes.BAD_REFERENCE, `${this.description}: a name can be given for one image only, got ${images.length}`)
-    }
-    const named = this.name === undefined ? images : images.map((i) => ({ ...i, names: [canonicalTag(this.name ?? '')] }))
-
+    const named = renamed(images, this.name, this.description)
     await writeAtomically(this.path, 'file', async (tmp) => {
       const writer = new TarWriter(tmp)
       try {
-        const out = await tarOut(writer)
-        await writeBlobs(named, blobs, out)
-        await out.file('index.json', buildIndex(named))
-        await out.file('manifest.json', dockerManifest(named))
-        await out.file('oci-layout', OCI_LAYOUT_FILE)
-        await out.file('repositories', repositories(named))
+        await writeDockerArchive(writer, named, blobs)
         await writer.finish()
       } catch (err) {
         await writer.abort(err as Error)

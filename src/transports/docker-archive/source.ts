@@ -1,3 +1,4 @@
+import type { Readable } from 'node:stream'
 import { collectArchive, type ArchiveContents } from '../../archive/contents.js'
 import { Budget, withDefaults, type ArchiveLimits } from '../../archive/limits.js'
 import { openArchiveFile } from '../../archive/open.js'
@@ -26,25 +27,40 @@ interface Built {
   manifest: Buffer
 }
 
+/** A docker-archive that is not a file: a stream opened once, when read. */
+export interface ArchiveStream {
+  /** Names the stream in messages and descriptions (`docker-daemon:app:v1`). */
+  what: string
+  /** Opens the (uncompressed) tar stream. */
+  open(): Promise<Readable>
+}
+
 /**
  * Reads `docker save` archives in one streaming pass: the legacy layout,
  * Docker 25+ hybrid archives (OCI layout plus manifest.json), podman and
  * skopeo variants, several images per file. Manifests are synthesised as
  * OCI manifests unless a hybrid archive's index.json holds a matching one.
+ * The archive is a file, or any tar stream (an engine's `/images/get`).
  */
 export class DockerArchiveSource implements ImageSource {
   readonly description: string
+  /** The file, or what the stream is called, for messages. */
+  readonly path: string
+  readonly #input: string | ArchiveStream
   readonly #limits: ArchiveLimits
 
   /** `name` (from `docker-archive:PATH:NAME:TAG`) selects one image. */
-  constructor(readonly path: string, readonly name?: string, limits?: Partial<ArchiveLimits>) {
-    this.description = `docker-archive:${path}${name === undefined ? '' : `:${name}`}`
+  constructor(input: string | ArchiveStream, readonly name?: string, limits?: Partial<ArchiveLimits>) {
+    this.#input = input
+    this.path = typeof input === 'string' ? input : input.what
+    this.description = typeof input === 'string' ? `docker-archive:${input}${name === undefined ? '' : `:${name}`}` : input.what
     this.#limits = withDefaults(limits)
   }
 
   /** Streams the archive's blobs into `sink` and returns the images it holds. */
   async read(sink: BlobSink, options: ReadOptions = {}): Promise<FoundImage[]> {
-    const contents = await collectArchive(await openArchiveFile(this.path, this.#limits.maxDecompressed), sink, {
+    const input = typeof this.#input === 'string' ? await openArchiveFile(this.#input, this.#limits.maxDecompressed) : await this.#input.open()
+    const contents = await collectArchive(input, sink, {
       what: this.path,
       budget: new Budget(this.#limits),
       ignore: (p) => p === 'repositories' || /(^|\/)(json|VERSION)$/.test(p),
