@@ -2,10 +2,10 @@ import type { ArgumentsCamelCase, Argv } from 'yargs'
 import { familiarName, parseReference } from '../../image/reference.js'
 import { shareImages } from '../../ops/share.js'
 import { Seeder } from '../../p2p/seeder.js'
-import { createSwarm } from '../../p2p/swarm.js'
+import { openSwarm } from '../../p2p/swarm.js'
 import type { ImageRecord } from '../../store/image-db.js'
 import { DaemonClient } from '../../client/client.js'
-import { type GlobalArgs, type NetworkArgs, absoluteLocation, bootstrapOf, openStore, storeDir, untilSignal, withNetwork } from '../context.js'
+import { type GlobalArgs, type NetworkArgs, absoluteLocation, networkOf, openStore, storeDir, untilSignal, withNetwork } from '../context.js'
 import { out } from '../output.js'
 
 interface Args extends GlobalArgs, NetworkArgs {
@@ -29,7 +29,7 @@ export function builder(y: Argv): Argv<Args> {
 }
 
 export async function handler(args: ArgumentsCamelCase<Args>): Promise<void> {
-  const bootstrap = bootstrapOf(args)
+  const network = networkOf(args)
   const client = await DaemonClient.connect(storeDir(args))
   if (client) {
     try {
@@ -45,7 +45,7 @@ export async function handler(args: ArgumentsCamelCase<Args>): Promise<void> {
 
   const store = await openStore(args)
   try {
-    const swarm = createSwarm({ bootstrap })
+    const swarm = await openSwarm(network)
     const seeder = new Seeder(store, swarm)
     try {
       report(await shareImages(store, seeder, args.sources, args.add), args.json === true)
