@@ -75,6 +75,7 @@ export function lanEnabled(options: NetworkOptions): boolean {
  */
 export async function openSwarm(options: NetworkOptions): Promise<Hyperswarm> {
   if (!lanEnabled(options)) return createSwarm(options)
+  // TODO(#6): a host on several LANs advertises (and binds) only its first IPv4 address
   const local = lanAddresses()[0]
   if (!local) {
     debug('lan: no LAN address; discovery off')

@@ -54,6 +54,13 @@ export async function createLan(count: number, options: { rateMbit?: number } = 
   if (!hooked) {
     hooked = true
     process.once('exit', () => removeNow([...live]))
+    // a test run killed from outside still leaves no namespaces behind
+    for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+      process.once(sig, () => {
+        removeNow([...live])
+        process.exit(128 + (sig === 'SIGINT' ? 2 : 15))
+      })
+    }
   }
   const ip = (args: string[]) => run('ip', args)
   const addNs = async (ns: string) => {
