@@ -48,6 +48,7 @@ export class FastPath {
   readonly #listeners = new Map<string, Promise<net.Server | undefined>>()
   /** Remote public key (hex) → who takes its TCP stream once authenticated. */
   readonly #expected = new Map<string, (stream: NoiseSecretStream) => void>()
+  readonly #bound: Array<{ host: string; port: number }> = []
   #pending = 0
   #closed = false
   /** Live replication streams by transport, for status. */
@@ -142,11 +143,17 @@ export class FastPath {
     channel.open()
   }
 
+  /** The TCP listeners open now (one per LAN address a peer came from). */
+  listening(): Array<{ host: string; port: number }> {
+    return [...this.#bound]
+  }
+
   /** Closes the TCP listeners; streams already set up end with their swarm connections. */
   async close(): Promise<void> {
     this.#closed = true
     const servers = await Promise.all(this.#listeners.values())
     this.#listeners.clear()
+    this.#bound.length = 0
     await Promise.all(servers.map((s) => (s ? new Promise<void>((resolve) => s.close(() => resolve())) : undefined)))
   }
 
@@ -169,7 +176,9 @@ export class FastPath {
           resolve(undefined)
         })
         s.listen(0, address, () => {
-          debug('fast path: listening on %s:%d', address, (s.address() as net.AddressInfo).port)
+          const port = (s.address() as net.AddressInfo).port
+          debug('fast path: listening on %s:%d', address, port)
+          this.#bound.push({ host: address, port })
           resolve(s)
         })
       })

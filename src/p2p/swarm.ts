@@ -110,13 +110,15 @@ export interface NetworkStatus {
   lan: { bootstrap: string; nodes: LanNode[] } | null
   /** Live replication streams by transport: `tcp` (the fast path) and `swarm`. */
   transports: { tcp: number; swarm: number }
+  /** The fast path's TCP listeners (opened when a same-subnet peer connects). */
+  fastPath: Array<{ host: string; port: number }>
 }
 
 /** The LAN side of a swarm from createSwarm/openSwarm. */
 export function networkStatus(swarm: Hyperswarm): NetworkStatus {
-  if (!(swarm instanceof NetSwarm)) return { lan: null, transports: { tcp: 0, swarm: swarm.connections.size } }
+  if (!(swarm instanceof NetSwarm)) return { lan: null, transports: { tcp: 0, swarm: swarm.connections.size }, fastPath: [] }
   const lan = swarm.lan ? { bootstrap: `${swarm.lan.boot.host}:${swarm.lan.boot.port}`, nodes: swarm.lan.discovery.nodes() } : null
-  return { lan, transports: { ...swarm.fastPath.counts } }
+  return { lan, transports: { ...swarm.fastPath.counts }, fastPath: swarm.fastPath.listening() }
 }
 
 /** The fast path of a swarm from createSwarm/openSwarm, unless turned off. */

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict'
 import { spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { test } from 'node:test'
 import packet from 'dns-packet'
 import { decodeShareKey } from '../../src/p2p/share-key.js'
@@ -13,6 +14,7 @@ import { tmpdir } from '../helpers/tmp.js'
 
 // No --bootstrap anywhere: an empty HYPERSHIP_BOOTSTRAP counts as unset.
 const NO_FLAGS = { HYPERSHIP_BOOTSTRAP: '' }
+const SECRET_STREAM = fileURLToPath(new URL('../../../node_modules/@hyperswarm/secret-stream/index.js', import.meta.url))
 
 interface Summary {
   type: string
@@ -125,4 +127,37 @@ test('a daemon on the LAN seeds to a one-shot receive; with TCP blocked between 
   const s = JSON.parse(status.stdout) as { network: { lan: { bootstrap: string; nodes: Array<{ host: string }> } | null } }
   assert.match(s.network.lan?.bootstrap ?? '', /^10\.254\.0\.1:\d+$/)
   assert.equal(await daemon.stop(), 0, daemon.stderr())
+})
+
+test("the fast path's TCP listener refuses a Noise stream from a key it offered nothing to", async () => {
+  const lan = await createLan(3)
+  const [a, b, c] = lan.hosts as [LanHost, LanHost, LanHost]
+  const { layout } = await sampleLayout(2)
+  const store = await tmpdir()
+  const daemon = await start(['daemon', '--store', store], { ...NO_FLAGS, DEBUG: 'hypership:p2p' }, 60_000, { netns: a.ns })
+  const shared = await hypership(['share', '--store', store, `oci:${layout}`], NO_FLAGS, 60_000, { netns: a.ns })
+  assert.equal(shared.code, 0, shared.stderr)
+  const r = await hypership(['receive', shared.stdout.trim(), '--store', await tmpdir(), '--json', '--timeout', '20'], NO_FLAGS, 90_000, { netns: b.ns })
+  assert.equal(r.code, 0, r.stderr)
+  assert.ok(summaryOf(r.stdout).bytesByTransport.tcp > 0)
+
+  // the receiver dialled the daemon, so the daemon holds the listener
+  const status = await hypership(['status', '--store', store, '--json'], {}, 30_000, { netns: a.ns })
+  const listener = (JSON.parse(status.stdout) as { network: { fastPath: Array<{ host: string; port: number }> } }).network.fastPath[0]
+  assert.equal(listener?.host, a.ip, status.stdout)
+
+  const probe = `
+    const Noise = require(${JSON.stringify(SECRET_STREAM)})
+    const s = new Noise(true, require('node:net').connect(${listener?.port}, '${a.ip}'))
+    let got = 0
+    s.on('data', (d) => (got += d.length))
+    s.on('error', () => {})
+    s.opened.then((ok) => { s.write(Buffer.alloc(64)); process.stdout.write('opened ' + ok + '\\n') })
+    s.on('close', () => { process.stdout.write('closed ' + got + '\\n'); process.exit(0) })
+    setTimeout(() => { process.stdout.write('still open\\n'); process.exit(0) }, 8000)`
+  const said = await lan.exec(c, [process.execPath, '-e', probe])
+  assert.match(said, /closed 0/, said)
+  assert.doesNotMatch(said, /still open/)
+  assert.equal(await daemon.stop(), 0, daemon.stderr())
+  assert.match(daemon.stderr(), /refusing a TCP stream from a key we offered nothing to/)
 })
