@@ -93,12 +93,13 @@ export class LanDiscovery extends EventEmitter {
     const deadline = Date.now() + ms
     while (this.nodes().length === 0 && Date.now() < deadline) {
       await new Promise<void>((resolve) => {
-        const t = setTimeout(done, Math.max(deadline - Date.now(), 0))
-        function done() {
+        const done = () => {
           clearTimeout(t)
+          this.off('node', done)
           resolve()
         }
-        this.once('node', done)
+        const t = setTimeout(done, Math.max(deadline - Date.now(), 0))
+        this.on('node', done)
       })
     }
     if (this.nodes().length > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, Math.min(grace, deadline - Date.now())))

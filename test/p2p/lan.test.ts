@@ -161,3 +161,22 @@ test("the fast path's TCP listener refuses a Noise stream from a key it offered 
   assert.equal(await daemon.stop(), 0, daemon.stderr())
   assert.match(daemon.stderr(), /refusing a TCP stream from a key we offered nothing to/)
 })
+
+test('with --bootstrap nothing is multicast, and same-subnet peers still use the fast path', async () => {
+  const lan = await createLan(3)
+  const [a, b, c] = lan.hosts as [LanHost, LanHost, LanHost]
+  const capture = captureMdns(c)
+  await capture.ready
+  const dht = await start(['bootstrap', '--host', a.ip], {}, 60_000, { netns: a.ns })
+  const net = { HYPERSHIP_BOOTSTRAP: dht.firstLine.trim() }
+  const { image, layout } = await sampleLayout(4)
+  const sharer = await start(['share', '--store', await tmpdir(), `oci:${layout}`], net, 60_000, { netns: a.ns })
+  const r = await hypership(['receive', sharer.firstLine.trim(), '--store', await tmpdir(), '--json', '--timeout', '20'], net, 90_000, { netns: b.ns })
+  assert.equal(r.code, 0, r.stderr)
+  const summary = summaryOf(r.stdout)
+  assert.equal(summary.images[0]?.id, image.configDigest)
+  assert.deepEqual(summary.bytesByTransport, { tcp: summary.bytesReceived, swarm: 0 })
+  assert.equal(await sharer.stop(), 0, sharer.stderr())
+  await dht.stop()
+  assert.deepEqual(await capture.stop(), [], 'a command given --bootstrap sent mDNS packets')
+})
