@@ -72,6 +72,7 @@ export class FastPath {
     }
     const peer = conn.remotePublicKey.toString('hex')
     let decided = false
+    let dialing = false
     const decide = (tcp: NoiseSecretStream | undefined, why: string) => {
       if (decided) return
       decided = true
@@ -125,7 +126,9 @@ export class FastPath {
     const offer = channel.addMessage({
       encoding: c.uint,
       onmessage: (port: number) => {
-        if (!conn.isInitiator || decided) return
+        // one dial per connection, however many offers a peer sends
+        if (!conn.isInitiator || decided || dialing) return
+        dialing = true
         if (port < 1 || port > 65535 || !remoteHost) {
           decide(undefined, 'peer offered no port')
           return
