@@ -17,6 +17,7 @@ export interface LanNode {
   port: number
 }
 
+/** Where LanDiscovery advertises and what. */
 export interface LanDiscoveryOptions {
   /** The address to advertise and to send multicast from. */
   local: LanAddress
