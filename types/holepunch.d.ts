@@ -18,6 +18,8 @@ declare module 'hypercore' {
     }
     interface Peer {
       remotePublicKey: Buffer
+      /** The stream this peer replicates over (a swarm connection or a fast-path TCP stream). */
+      stream: unknown
     }
   }
 
@@ -97,6 +99,7 @@ declare module 'hyperswarm' {
     }
     interface Connection extends Duplex {
       remotePublicKey: Buffer
+      readonly isInitiator: boolean
       rawStream?: { remoteHost?: string; remotePort?: number }
     }
     interface Options {
@@ -112,7 +115,7 @@ declare module 'hyperswarm' {
     constructor(opts?: Hyperswarm.Options)
     readonly connections: Set<Hyperswarm.Connection>
     readonly keyPair: { publicKey: Buffer; secretKey: Buffer }
-    readonly dht: { destroyed: boolean }
+    readonly dht: { destroyed: boolean; addNode(node: { host: string; port: number }): void }
     join(topic: Buffer, opts?: { server?: boolean; client?: boolean }): Hyperswarm.Discovery
     leave(topic: Buffer): Promise<void>
     flush(): Promise<void>
@@ -134,6 +137,8 @@ declare module 'hyperdht' {
     fullyBootstrapped(): Promise<void>
     destroy(): Promise<void>
     address(): { host: string; port: number }
+    addNode(node: { host: string; port: number }): void
+    static readonly BOOTSTRAP: string[]
   }
   export = DHT
 }
@@ -170,4 +175,45 @@ declare module 'hypercore-storage' {
     compact(): Promise<void>
   }
   export = CoreStorage
+}
+
+declare module '@hyperswarm/secret-stream' {
+  import { Duplex } from 'node:stream'
+
+  /** A Noise-encrypted duplex over any raw stream (hyperswarm's connections are these). */
+  class NoiseSecretStream extends Duplex {
+    constructor(isInitiator: boolean, rawStream: Duplex, opts?: { keyPair?: { publicKey: Buffer; secretKey: Buffer } })
+    readonly isInitiator: boolean
+    readonly remotePublicKey: Buffer | null
+    /** Resolves true once the handshake completed, false if the stream closed first. */
+    readonly opened: Promise<boolean>
+    setKeepAlive(ms: number): void
+  }
+  export = NoiseSecretStream
+}
+
+declare module 'protomux' {
+  import type { Duplex } from 'node:stream'
+
+  namespace Protomux {
+    interface Message<T> {
+      send(value: T): boolean
+    }
+    interface Channel {
+      open(handshake?: unknown): void
+      close(): void
+      addMessage<T>(opts: { encoding: unknown; onmessage?: (value: T) => void }): Message<T>
+    }
+  }
+
+  class Protomux {
+    static from(stream: Duplex): Protomux
+    createChannel(opts: {
+      protocol: string
+      id?: Buffer | null
+      onopen?: () => void
+      onclose?: (isRemote: boolean) => void
+    }): Protomux.Channel | null
+  }
+  export = Protomux
 }

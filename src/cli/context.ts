@@ -2,7 +2,7 @@ import { resolve } from 'node:path'
 import type { Argv } from 'yargs'
 import { DaemonClient } from '../client/client.js'
 import { hasPrefix, parseLocation } from '../transports/location.js'
-import { parseBootstrap } from '../p2p/swarm.js'
+import { type NetworkOptions, parseBootstrap } from '../p2p/swarm.js'
 import { dockerHost, parseDockerHost } from '../transports/docker-daemon/engine.js'
 import { defaultStoreDir } from '../store/paths.js'
 import { type OpenOptions, Store } from '../store/store.js'
@@ -17,6 +17,8 @@ export interface GlobalArgs {
 /** Flags every networked command takes. */
 export interface NetworkArgs {
   bootstrap?: string
+  lan?: boolean
+  fastPath?: boolean
 }
 
 /** The store directory the flags point at. */
@@ -97,7 +99,23 @@ export function withNetwork<T>(y: Argv<T>): Argv<T & NetworkArgs> {
     describe: 'DHT bootstrap nodes HOST:PORT[,…]; only these are contacted (env HYPERSHIP_BOOTSTRAP)',
     default: process.env.HYPERSHIP_BOOTSTRAP || undefined,
     defaultDescription: '$HYPERSHIP_BOOTSTRAP or the public DHT'
-  }) as Argv<T & NetworkArgs>
+  })
+    .option('lan', {
+      type: 'boolean',
+      describe: 'find peers on the LAN by mDNS and run a DHT node for them (--no-lan: never)',
+      defaultDescription: 'on unless --bootstrap is given'
+    })
+    .option('fast-path', {
+      type: 'boolean',
+      default: true,
+      describe: 'send bulk data to peers on the same subnet over TCP (--no-fast-path: only the swarm connection)'
+    }) as Argv<T & NetworkArgs>
+}
+
+/** The network options from the flags, checked. */
+export function networkOf(args: NetworkArgs): NetworkOptions {
+  const bootstrap = parseBootstrap(args.bootstrap)
+  return { ...(bootstrap ? { bootstrap } : {}), ...(args.lan !== undefined ? { lan: args.lan } : {}), fastPath: args.fastPath !== false }
 }
 
 /** The bootstrap list from the flags, checked. */

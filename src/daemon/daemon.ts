@@ -12,7 +12,7 @@ import { Seeder, type SeedStatus } from '../p2p/seeder.js'
 import { readSeedList } from '../p2p/seed-list.js'
 import { listShares } from '../p2p/share.js'
 import { decodeShareKey } from '../p2p/share-key.js'
-import { createSwarm } from '../p2p/swarm.js'
+import { type NetworkStatus, networkStatus, openSwarm } from '../p2p/swarm.js'
 import { Store } from '../store/store.js'
 import { type Reply, type Request, lineReader } from './protocol.js'
 import { daemonSocketPath } from './socket-path.js'
@@ -22,6 +22,10 @@ const debug = logger('daemon')
 export interface DaemonOptions {
   storeDir: string
   bootstrap?: string[]
+  /** LAN discovery (default: on without bootstrap nodes); docs/lan.md. */
+  lan?: boolean
+  /** The LAN fast path (default on). */
+  fastPath?: boolean
 }
 
 /** What `hypership status` shows. */
@@ -37,6 +41,8 @@ export interface DaemonStatus {
   /** Bytes per second over the last few seconds. */
   uploadRate: number
   downloadRate: number
+  /** LAN discovery and which transports carry replication (docs/lan.md). */
+  network: NetworkStatus
 }
 
 type Handler = (params: any, emit: (event: unknown) => void, signal: AbortSignal) => Promise<unknown>
@@ -93,7 +99,8 @@ export class Daemon {
     const socketPath = daemonSocketPath(options.storeDir)
     await claimSocket(socketPath)
     const store = await Store.open(options.storeDir)
-    const seeder = new Seeder(store, createSwarm({ bootstrap: options.bootstrap }))
+    const { storeDir: _dir, ...network } = options
+    const seeder = new Seeder(store, await openSwarm(network))
     const daemon = new Daemon(store, seeder, socketPath)
     try {
       await daemon.#resume()
@@ -127,7 +134,8 @@ export class Daemon {
       uploadedBytes: traffic.uploaded,
       downloadedBytes: this.#downloaded + traffic.downloaded,
       uploadRate: traffic.uploadRate,
-      downloadRate: traffic.downloadRate
+      downloadRate: traffic.downloadRate,
+      network: networkStatus(this.#seeder.swarm)
     }
   }
 

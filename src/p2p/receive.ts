@@ -13,7 +13,8 @@ import { type CatalogImage, MAX_ENTRIES, decodeEntry, foldCatalog } from './cata
 import { addToSeedList } from './seed-list.js'
 import { Seeder } from './seeder.js'
 import { decodeShareKey } from './share-key.js'
-import { type NetworkOptions, createSwarm } from './swarm.js'
+import { transportOf } from './fast-path.js'
+import { type NetworkOptions, openSwarm } from './swarm.js'
 import { validateImage } from '../image/validate.js'
 
 const debug = logger('p2p')
@@ -55,6 +56,8 @@ export interface ReceiveResult {
   peers: string[]
   /** Verified chunk bytes per peer (hex public key). */
   bytesByPeer: Record<string, number>
+  /** Verified chunk bytes by the connection that carried them: the LAN fast path (`tcp`) or the swarm. */
+  bytesByTransport: { tcp: number; swarm: number }
 }
 
 const PARALLEL_BLOBS = 3
@@ -71,11 +74,11 @@ const NUDGE_MS = 5000
 export async function receive(store: Store, shareKey: string, options: ReceiveOptions = {}): Promise<ReceiveResult> {
   const key = decodeShareKey(shareKey)
   const emit = options.onEvent ?? (() => {})
-  const seeder = options.seeder ?? new Seeder(store, createSwarm(options))
+  const seeder = options.seeder ?? new Seeder(store, await openSwarm(options))
   const swarm = seeder.swarm
   const tx = await store.beginImport()
   let catalog: Hypercore | undefined
-  const stats = { bytes: 0, peers: new Map<string, number>(), skipped: 0, fetched: 0 }
+  const stats = { bytes: 0, peers: new Map<string, number>(), transports: { tcp: 0, swarm: 0 }, skipped: 0, fetched: 0 }
   try {
     emit({ type: 'searching', key: shareKey })
     catalog = store.blobs.cores.get({ key })
@@ -140,7 +143,7 @@ export async function receive(store: Store, shareKey: string, options: ReceiveOp
       await options.seeder.seed(catalog)
       catalog = undefined
     }
-    return { images: records, bytesReceived: stats.bytes, blobsSkipped: stats.skipped, blobsFetched: stats.fetched, peers: [...stats.peers.keys()], bytesByPeer: Object.fromEntries(stats.peers) }
+    return { images: records, bytesReceived: stats.bytes, blobsSkipped: stats.skipped, blobsFetched: stats.fetched, peers: [...stats.peers.keys()], bytesByPeer: Object.fromEntries(stats.peers), bytesByTransport: stats.transports }
   } catch (err) {
     await tx.abort()
     if (options.signal?.aborted) throw new HypershipError(ErrorCodes.ABORTED, 'receive cancelled; what arrived is kept for the next run', { cause: err })
@@ -233,7 +236,7 @@ async function fetchBlob(
   entry: BlobEntry,
   limits: { stallTimeout: number; signal?: AbortSignal | undefined },
   emit: (e: ReceiveEvent) => void,
-  stats: { bytes: number; peers: Map<string, number> },
+  stats: { bytes: number; peers: Map<string, number>; transports: { tcp: number; swarm: number } },
   diffIds: Map<string, string>
 ): Promise<void> {
   if (entry.size === 0) {
@@ -248,6 +251,7 @@ async function fetchBlob(
     stats.bytes += bytes
     const peer = from?.remotePublicKey?.toString('hex') ?? 'unknown'
     stats.peers.set(peer, (stats.peers.get(peer) ?? 0) + bytes)
+    stats.transports[transportOf(from?.stream)] += bytes
     emit({ type: 'chunk', digest: entry.digest, bytes, peer })
   }
   core.on('download', onDownload)

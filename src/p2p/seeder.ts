@@ -4,6 +4,7 @@ import { logger } from '../log.js'
 import type { Store } from '../store/store.js'
 import { type CatalogEntry, type CatalogImage, decodeEntry, foldCatalog } from './catalog.js'
 import { encodeShareKey } from './share-key.js'
+import { fastPathOf } from './swarm.js'
 
 const debug = logger('p2p')
 
@@ -123,12 +124,17 @@ async function closeAll(s: Seeded): Promise<void> {
   await Promise.all([...s.cores.values(), s.catalog].map((c) => c.close().catch(() => {})))
 }
 
-/** Replicates the store's cores over every swarm connection. */
+/**
+ * Replicates the store's cores over every swarm connection, or over the
+ * LAN fast path's TCP stream to that peer when it can set one up.
+ */
 export function replicateOn(swarm: Hyperswarm, store: Store): void {
+  const fastPath = fastPathOf(swarm)
   swarm.on('connection', (conn) => {
     debug('peer connected %s', conn.remotePublicKey.toString('hex').slice(0, 12))
     conn.on('error', (err: Error) => debug('connection error: %s', err.message))
-    store.blobs.cores.replicate(conn)
+    if (fastPath) fastPath.attach(conn, (stream) => store.blobs.cores.replicate(stream))
+    else store.blobs.cores.replicate(conn)
   })
 }
 

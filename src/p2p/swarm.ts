@@ -2,6 +2,9 @@ import Hyperswarm from 'hyperswarm'
 import DHT from 'hyperdht'
 import { ErrorCodes, HypershipError } from '../errors.js'
 import { logger } from '../log.js'
+import { FastPath } from './fast-path.js'
+import { hasDefaultRoute, lanAddresses } from './lan-address.js'
+import { LanDiscovery, type LanNode } from './lan.js'
 
 const debug = logger('p2p')
 
@@ -12,6 +15,16 @@ export interface NetworkOptions {
    * hosts only; when absent, the public HyperDHT bootstrap nodes are used.
    */
   bootstrap?: string[]
+  /**
+   * LAN discovery (docs/lan.md): find other hyperships on the LAN by mDNS
+   * and run a DHT bootstrap node here for them. Default: on when no
+   * bootstrap nodes are given, off when they are. Only `openSwarm` does it.
+   */
+  lan?: boolean
+  /** Move bulk data to same-subnet peers over TCP (default on; docs/lan.md). */
+  fastPath?: boolean
+  /** How long `openSwarm` waits for mDNS answers before creating the DHT, ms (default 2000). */
+  lanWaitMs?: number
 }
 
 /** Parses `host:port[,host:port…]` (from `--bootstrap` or HYPERSHIP_BOOTSTRAP). */
@@ -40,16 +53,106 @@ export function parseBootstrap(value: string | string[] | undefined): string[] |
  */
 export function createSwarm(options: NetworkOptions): Hyperswarm {
   debug('creating swarm, bootstrap %s', options.bootstrap?.join(',') ?? '(public DHT)')
-  if (!options.bootstrap) return new Hyperswarm()
+  if (!options.bootstrap) return new NetSwarm({}, options)
   // a DHT on loopback only: bind there too, so nothing listens beyond it
   const loopback = options.bootstrap.every((b) => /^(127\.|localhost:|\[::1\]:)/.test(b))
-  return new Hyperswarm({ dht: new DHT({ bootstrap: options.bootstrap, firewalled: false, ...(loopback ? { host: '127.0.0.1' } : {}) }) })
+  return new NetSwarm({ dht: new DHT({ bootstrap: options.bootstrap, firewalled: false, ...(loopback ? { host: '127.0.0.1' } : {}) }) }, options)
+}
+
+/** Whether the options ask for LAN discovery (default: only when no bootstrap nodes are given). */
+export function lanEnabled(options: NetworkOptions): boolean {
+  return options.lan ?? !options.bootstrap
+}
+
+/**
+ * Like createSwarm, plus LAN discovery when `lanEnabled(options)`: starts a
+ * DHT bootstrap node on this host's LAN address, advertises it by mDNS,
+ * waits briefly for others' answers, and creates the swarm's DHT with all
+ * of them as bootstrap nodes (nodes found later are added as they appear).
+ * With no default route (an offline LAN), or with `lan: true`, the public
+ * DHT is left out and the swarm declares itself reachable; otherwise the
+ * public DHT is used as well. Caller must `await swarm.destroy()`.
+ */
+export async function openSwarm(options: NetworkOptions): Promise<Hyperswarm> {
+  if (!lanEnabled(options)) return createSwarm(options)
+  // TODO(#6): a host on several LANs advertises (and binds) only its first IPv4 address
+  const local = lanAddresses()[0]
+  if (!local) {
+    debug('lan: no LAN address; discovery off')
+    return createSwarm(options)
+  }
+  const boot = await startBootstrap(local.address, 0)
+  const discovery = new LanDiscovery({ local, port: boot.port })
+  try {
+    await discovery.start()
+  } catch (err) {
+    debug('lan: mDNS unavailable (%s); discovery off', (err as Error).message)
+    await discovery.close().catch(() => {})
+    await boot.close()
+    return createSwarm(options)
+  }
+  const found = await discovery.discover(options.lanWaitMs ?? 2000)
+  const withPublic = !options.bootstrap && options.lan === undefined && hasDefaultRoute()
+  const bootstrap = [...(options.bootstrap ?? []), ...(withPublic ? DHT.BOOTSTRAP : []), `${boot.host}:${boot.port}`, ...found.map((n) => `${n.host}:${n.port}`)]
+  debug('lan: %d node(s) answered; bootstrap %s', found.length, bootstrap.join(','))
+  const dht = new DHT({ bootstrap, ...(withPublic ? {} : { firewalled: false, host: local.address }) })
+  const swarm = new NetSwarm({ dht }, options, { discovery, boot, address: local.address })
+  discovery.on('node', (n: LanNode) => {
+    swarm.dht.addNode(n)
+    boot.addNode(n)
+  })
+  return swarm
+}
+
+/** What a swarm knows of the LAN, for status. */
+export interface NetworkStatus {
+  /** LAN discovery: this host's bootstrap node and the LAN nodes known; null when off. */
+  lan: { bootstrap: string; nodes: LanNode[] } | null
+  /** Live replication streams by transport: `tcp` (the fast path) and `swarm`. */
+  transports: { tcp: number; swarm: number }
+  /** The fast path's TCP listeners (opened when a same-subnet peer connects). */
+  fastPath: Array<{ host: string; port: number }>
+}
+
+/** The LAN side of a swarm from createSwarm/openSwarm. */
+export function networkStatus(swarm: Hyperswarm): NetworkStatus {
+  if (!(swarm instanceof NetSwarm)) return { lan: null, transports: { tcp: 0, swarm: swarm.connections.size }, fastPath: [] }
+  const lan = swarm.lan ? { bootstrap: `${swarm.lan.boot.host}:${swarm.lan.boot.port}`, nodes: swarm.lan.discovery.nodes() } : null
+  return { lan, transports: { ...swarm.fastPath.counts }, fastPath: swarm.fastPath.listening() }
+}
+
+/** The fast path of a swarm from createSwarm/openSwarm, unless turned off. */
+export function fastPathOf(swarm: Hyperswarm): FastPath | undefined {
+  return swarm instanceof NetSwarm && swarm.fastPathEnabled ? swarm.fastPath : undefined
+}
+
+/** A Hyperswarm that owns its fast path and LAN discovery and ends them on destroy. */
+class NetSwarm extends Hyperswarm {
+  readonly fastPath: FastPath
+  readonly fastPathEnabled: boolean
+  readonly lan: { discovery: LanDiscovery; boot: BootstrapNode; address: string } | undefined
+
+  constructor(opts: Hyperswarm.Options, options: NetworkOptions, lan?: NetSwarm['lan']) {
+    super(opts)
+    this.fastPath = new FastPath(this.keyPair)
+    this.fastPathEnabled = options.fastPath !== false
+    this.lan = lan
+  }
+
+  override async destroy(opts?: { force?: boolean }): Promise<void> {
+    await this.lan?.discovery.close().catch((err: Error) => debug('lan: closing mDNS: %s', err.message))
+    await super.destroy(opts)
+    await this.fastPath.close()
+    await this.lan?.boot.close()
+  }
 }
 
 /** A running DHT bootstrap node. */
 export interface BootstrapNode {
   host: string
   port: number
+  /** Tells every node of it about another DHT node (one found on the LAN). */
+  addNode(node: { host: string; port: number }): void
   close(): Promise<void>
 }
 
@@ -80,5 +183,10 @@ export async function startBootstrap(host = '127.0.0.1', port = 0): Promise<Boot
   }
   const bound = first.address().port
   debug('bootstrap DHT on %s:%d (%d nodes)', host, bound, nodes.length)
-  return { host, port: bound, close: async () => void (await Promise.all(nodes.map((n) => n.destroy()))) }
+  return {
+    host,
+    port: bound,
+    addNode: (node) => nodes.forEach((n) => n.addNode(node)),
+    close: async () => void (await Promise.all(nodes.map((n) => n.destroy())))
+  }
 }

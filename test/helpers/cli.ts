@@ -1,4 +1,5 @@
-import { type ChildProcess, spawn } from 'node:child_process'
+import { type ChildProcess, type ChildProcessByStdio, spawn } from 'node:child_process'
+import type { Readable } from 'node:stream'
 import { once } from 'node:events'
 import { fileURLToPath } from 'node:url'
 import { after } from 'node:test'
@@ -12,9 +13,20 @@ export interface RunResult {
   stderr: string
 }
 
+/** Where a hypership process runs: `netns` puts it in that network namespace. */
+export interface Where {
+  netns?: string
+}
+
+function spawnHypership(args: string[], env: NodeJS.ProcessEnv, where: Where): ChildProcessByStdio<null, Readable, Readable> {
+  const argv = [process.execPath, BIN, ...args]
+  const [cmd, ...rest] = where.netns ? ['ip', 'netns', 'exec', where.netns, ...argv] : argv
+  return spawn(cmd ?? process.execPath, rest, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
+}
+
 /** Runs `hypership ARGS` to completion. */
-export async function hypership(args: string[], env: NodeJS.ProcessEnv = {}, timeoutMs = 120_000): Promise<RunResult> {
-  const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
+export async function hypership(args: string[], env: NodeJS.ProcessEnv = {}, timeoutMs = 120_000, where: Where = {}): Promise<RunResult> {
+  const child = spawnHypership(args, env, where)
   const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs)
   let stdout = ''
   let stderr = ''
@@ -40,8 +52,8 @@ export interface Running {
  * Starts `hypership ARGS` and waits for its first stdout line (the share key,
  * or HOST:PORT for bootstrap). The process is stopped after the test.
  */
-export async function start(args: string[], env: NodeJS.ProcessEnv = {}, timeoutMs = 60_000): Promise<Running> {
-  const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
+export async function start(args: string[], env: NodeJS.ProcessEnv = {}, timeoutMs = 60_000, where: Where = {}): Promise<Running> {
+  const child = spawnHypership(args, env, where)
   let stderr = ''
   child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d))
   const exited = once(child, 'exit') as Promise<[number | null, NodeJS.Signals | null]>

@@ -8,8 +8,8 @@ import {
   type GlobalArgs,
   type NetworkArgs,
   absoluteDestination,
-  bootstrapOf,
   dockerHostOf,
+  networkOf,
   withEngine,
   withNetwork,
   withStore
@@ -38,7 +38,7 @@ export function builder(y: Argv): Argv<Args> {
 }
 
 export async function handler(args: ArgumentsCamelCase<Args>): Promise<void> {
-  const bootstrap = bootstrapOf(args)
+  const network = networkOf(args)
   const progress = new Progress(args.json === true)
   const timeouts = { findTimeout: args.timeout * 1000, stallTimeout: args.timeout * 2000 }
   const onEvent = (e: ReceiveEvent) => progress.event(e)
@@ -56,7 +56,7 @@ export async function handler(args: ArgumentsCamelCase<Args>): Promise<void> {
       return r
     },
     local: async (store) => {
-      const r = await receive(store, args.key, { bootstrap, ...timeouts, onEvent })
+      const r = await receive(store, args.key, { ...network, ...timeouts, onEvent })
       progress.done()
       if (output) await saveImages(store, namesOf(r.images), output)
       if (dockerHost) loaded = await loadIntoDocker(store, r.images, dockerHost)
@@ -73,6 +73,7 @@ export async function handler(args: ArgumentsCamelCase<Args>): Promise<void> {
       blobsSkipped: result.blobsSkipped,
       peers: result.peers,
       bytesByPeer: result.bytesByPeer,
+      bytesByTransport: result.bytesByTransport,
       ...(args.output ? { output: args.output } : {}),
       ...(args.load ? { loaded } : {})
     })

@@ -2,7 +2,7 @@ import type { ArgumentsCamelCase, Argv } from 'yargs'
 import { familiarName, parseReference } from '../../image/reference.js'
 import { shareImages } from '../../ops/share.js'
 import { Seeder } from '../../p2p/seeder.js'
-import { createSwarm } from '../../p2p/swarm.js'
+import { openSwarm } from '../../p2p/swarm.js'
 import type { ImageRecord } from '../../store/image-db.js'
 import { DaemonClient } from '../../client/client.js'
 import {
@@ -10,8 +10,8 @@ import {
   type GlobalArgs,
   type NetworkArgs,
   absoluteLocation,
-  bootstrapOf,
   dockerHostOf,
+  networkOf,
   openStore,
   storeDir,
   untilSignal,
@@ -41,7 +41,7 @@ export function builder(y: Argv): Argv<Args> {
 }
 
 export async function handler(args: ArgumentsCamelCase<Args>): Promise<void> {
-  const bootstrap = bootstrapOf(args)
+  const network = networkOf(args)
   // only a name missing from the store needs the engine
   const dockerHost = dockerHostOf(args, false)
   const client = await DaemonClient.connect(storeDir(args))
@@ -59,7 +59,7 @@ export async function handler(args: ArgumentsCamelCase<Args>): Promise<void> {
 
   const store = await openStore(args)
   try {
-    const swarm = createSwarm({ bootstrap })
+    const swarm = await openSwarm(network)
     const seeder = new Seeder(store, swarm)
     try {
       report(await shareImages(store, seeder, args.sources, args.add, { dockerHost }), args.json === true)

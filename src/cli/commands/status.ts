@@ -32,6 +32,9 @@ export async function handler(args: ArgumentsCamelCase<Args>): Promise<void> {
   out.result(
     `traffic: up ${humanSize(s.uploadedBytes)} (${humanSize(s.uploadRate)}/s), down ${humanSize(s.downloadedBytes)} (${humanSize(s.downloadRate)}/s)`
   )
+  const { lan, transports } = s.network
+  out.result(lan ? `lan: DHT node ${lan.bootstrap}, ${lan.nodes.length} other node(s) on the LAN` : 'lan: discovery off')
+  out.result(`replication streams: ${transports.tcp} over the LAN fast path, ${transports.swarm} over the swarm`)
   const rows = [['SHARE KEY', 'OWNER', 'BLOBS', 'IMAGES']]
   for (const sh of s.shares) {
     const names = sh.images.flatMap((i) => i.names.map((n) => familiarName(parseReference(n))))
