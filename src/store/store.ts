@@ -1,13 +1,15 @@
+import { randomBytes } from 'node:crypto'
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises'
+import type { Readable } from 'node:stream'
 import { ErrorCodes, HypershipError, wrap } from '../errors.js'
 import { canonicalTag, formatReference, looksLikeId, parseReference, repository, tagTarget } from '../image/reference.js'
 import type { Manifest } from '../image/types.js'
 import { MAX_METADATA, parseManifest } from './manifest.js'
 import { logger } from '../log.js'
-import { BlobStore } from './blob-store.js'
+import { type BlobEntry, BlobStore } from './blob-store.js'
 import { ImageDb, type ImageRecord, moveTag } from './image-db.js'
 import { ImportTx } from './import-tx.js'
-import { staleJournals } from './journal.js'
+import { Journal, staleJournals } from './journal.js'
 import { type StoreLayout, storeLayout } from './paths.js'
 
 const debug = logger('store')
@@ -81,6 +83,31 @@ export class Store {
   async beginImport(): Promise<ImportTx> {
     await mkdir(this.layout.journal, { recursive: true })
     return new ImportTx(this.blobs, this.db, this.layout.journal)
+  }
+
+  /**
+   * Stores one blob outside any image (a registry push before its manifest):
+   * the core is journaled while it is written, `accept` sees the measured
+   * entry and may throw to refuse it (a digest the client did not promise),
+   * and only then is the blob indexed. Nothing is left behind on failure.
+   * Blobs no image ever claims are reclaimed by gc.
+   */
+  async putBlob(stream: Readable, what: string, accept: (entry: BlobEntry) => void = () => {}): Promise<BlobEntry> {
+    await mkdir(this.layout.journal, { recursive: true })
+    const journal = new Journal(this.layout.journal, randomBytes(6).toString('hex'))
+    let entry: BlobEntry | undefined
+    try {
+      entry = await this.blobs.write(stream, what, {}, (ref) => journal.record(ref))
+      accept(entry)
+      await this.blobs.index(entry)
+      return entry
+    } catch (err) {
+      // never purge a core another blob index entry already points at
+      if (entry?.key && !(await this.blobs.get(entry.digest))) await this.blobs.purgeCore({ key: entry.key })
+      throw err
+    } finally {
+      await journal.remove()
+    }
   }
 
   /** Every image, newest first. */
