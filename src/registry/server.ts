@@ -42,6 +42,8 @@ class RegistryError extends Error {
 }
 
 const MAX_CATALOG = 1000
+/** Most bytes of a refused request body read and thrown away before the connection is cut. */
+const MAX_DISCARD = 64 << 20
 
 /**
  * The OCI Distribution API over the store, on node:http: pulls of every
@@ -117,8 +119,17 @@ export class RegistryServer {
       res.destroy()
       return
     }
-    // unread request bodies would keep the connection busy; drop it
-    if (!req.complete) res.setHeader('Connection', 'close')
+    if (!req.complete) {
+      // let the client finish sending (so it reads this reply instead of a
+      // reset), discarding the body, then close; a client that never stops is cut off
+      res.setHeader('Connection', 'close')
+      let discarded = 0
+      req.on('data', (chunk: Buffer) => {
+        discarded += chunk.length
+        if (discarded > MAX_DISCARD) req.destroy()
+      })
+      req.resume()
+    }
     const body = JSON.stringify({ errors: [{ code: e.code, message: e.message, detail: {} }] })
     res.writeHead(e.status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) })
     res.end(req.method === 'HEAD' ? undefined : body)
@@ -405,17 +416,23 @@ function toRegistryError(err: unknown, fallback = 'UNKNOWN'): RegistryError {
   }
 }
 
-/** Reads a request body of at most `max` bytes. */
+/**
+ * Reads a request body of at most `max` bytes. A longer one is read to its
+ * end and thrown away (up to MAX_DISCARD), so the client gets the 413
+ * instead of a reset connection.
+ */
 async function readBody(req: IncomingMessage, max: number): Promise<Buffer> {
-  const declared = Number(req.headers['content-length'] ?? 0)
-  if (declared > max) throw new RegistryError(413, 'SIZE_INVALID', `manifest is larger than ${max} bytes`)
-  const parts: Buffer[] = []
+  const tooLarge = () => new RegistryError(413, 'SIZE_INVALID', `manifest is larger than ${max} bytes`)
+  if (Number(req.headers['content-length'] ?? 0) > MAX_DISCARD) throw tooLarge()
+  let parts: Buffer[] = []
   let n = 0
   for await (const chunk of req) {
     n += (chunk as Buffer).length
-    if (n > max) throw new RegistryError(413, 'SIZE_INVALID', `manifest is larger than ${max} bytes`)
-    parts.push(chunk as Buffer)
+    if (n > MAX_DISCARD) throw tooLarge()
+    if (n > max) parts = []
+    else parts.push(chunk as Buffer)
   }
+  if (n > max) throw tooLarge()
   return Buffer.concat(parts)
 }
 
