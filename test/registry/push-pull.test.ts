@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict'
 import { execFile } from 'node:child_process'
 import { writeFile } from 'node:fs/promises'
-import http from 'node:http'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import { after, before, describe, test } from 'node:test'
 import { sha256 } from '../../src/image/digest.js'
-import { hypership, start } from '../helpers/cli.js'
+import { hypership } from '../helpers/cli.js'
+import { errorCode, registryDaemon as daemonOn, request } from '../helpers/registry.js'
 import { type Dockerd, startDockerd } from '../helpers/dockerd.js'
 import { syntheticImage } from '../helpers/synthetic.js'
 import { tmpdir } from '../helpers/tmp.js'
@@ -16,43 +16,6 @@ const run = promisify(execFile)
 const BUILD = fileURLToPath(new URL('../../../scripts/build-sample-image.sh', import.meta.url))
 // nothing networked is used, but a daemon must never reach for the public DHT
 const NET = { HYPERSHIP_BOOTSTRAP: '127.0.0.1:1' }
-
-interface Reply {
-  status: number
-  headers: http.IncomingHttpHeaders
-  body: Buffer
-}
-
-/** One HTTP request to the registry endpoint. */
-export function request(base: string, method: string, path: string, body?: Buffer, headers: Record<string, string> = {}): Promise<Reply> {
-  return new Promise((resolve, reject) => {
-    const req = http.request(new URL(path, base), { method, headers: { ...(body ? { 'Content-Length': String(body.length) } : {}), ...headers }, agent: false }, (res) => {
-      const parts: Buffer[] = []
-      res.on('data', (d: Buffer) => parts.push(d))
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(parts) }))
-      res.on('error', reject)
-    })
-    req.on('error', reject)
-    req.end(body)
-  })
-}
-
-function errorCode(r: Reply): string | undefined {
-  return (JSON.parse(r.body.toString('utf8')) as { errors: Array<{ code: string }> }).errors[0]?.code
-}
-
-async function registryDaemon(store: string, extra: string[] = []): Promise<string> {
-  const d = await start(['daemon', '--store', store, '--registry', '127.0.0.1:0', ...extra], NET)
-  void d
-  // the second stdout line is `registry http://HOST:PORT`
-  for (let i = 0; i < 100; i++) {
-    const st = await hypership(['status', '--store', store, '--json'])
-    const url = (JSON.parse(st.stdout || '{}') as { registry?: string }).registry
-    if (url) return url
-    await new Promise((r) => setTimeout(r, 100))
-  }
-  throw new Error('the daemon never reported its registry address')
-}
 
 let dockerd: Dockerd
 let sampleTar = ''
@@ -70,6 +33,8 @@ async function docker(args: string[]): Promise<string> {
   assert.equal(r.code, 0, `docker ${args.join(' ')}: ${r.stderr}`)
   return r.stdout.trim()
 }
+
+const registryDaemon = (store: string, extra: string[] = []) => daemonOn(store, NET, extra)
 
 describe('registry endpoint', () => {
   test('docker push stores the image; docker pull gets it back with the same ID; plain HTTP sees the API', async () => {
