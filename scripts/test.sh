@@ -4,7 +4,7 @@
 # Usage: scripts/test.sh
 #
 # 1. Installs the Debian packages the tests drive (dockerd and its containerd,
-#    the 20.10 docker client, skopeo, umoci, busybox-static, curl, jq), but
+#    the 20.10 docker client, skopeo, podman, umoci, busybox-static, curl, jq), but
 #    only when something is missing; `apt-get update` runs only when apt has
 #    no package lists or an install fails.
 # 2. Runs `npm ci` when node_modules is missing or older than the lockfile.
@@ -15,10 +15,10 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
-packages=(docker.io skopeo busybox-static umoci curl jq)
+packages=(docker.io skopeo podman busybox-static umoci curl jq)
 # What the tests run, as paths or names on PATH. /usr/bin/docker is Debian's
 # client; another docker elsewhere on PATH does not count.
-binaries=(/usr/sbin/dockerd containerd runc /usr/bin/docker skopeo umoci curl jq)
+binaries=(/usr/sbin/dockerd containerd runc /usr/bin/docker skopeo podman umoci curl jq)
 
 say() { echo "test.sh: $*" >&2; }
 die() { say "$*"; exit 1; }

@@ -88,7 +88,7 @@ test('a second daemon given the first one\'s share key serves ALIAS/app:v1 to do
   assert.equal(errorCode(none), 'MANIFEST_UNKNOWN')
   assert.equal(errorCode(await request(baseB, 'POST', '/v2/alice/app/blobs/uploads/')), 'DENIED')
 
-  // with machine 1 gone, the copy pulled before is still served
+  // with machine 1 gone, the tag pulled moments ago is served from the store
   assert.equal((await hypership(['daemon', 'stop', '--store', storeA])).code, 0)
   const offline = await request(baseB, 'HEAD', '/v2/alice/app/manifests/v1')
   assert.equal(offline.status, 200)
