@@ -194,7 +194,7 @@ export class RegistryServer {
   /** Every registry name a stored tag can be pulled as, sorted. */
   async #repositories(): Promise<Map<string, string[]>> {
     const repos = new Map<string, string[]>()
-    for (const rec of await this.#store.images()) {
+    for (const rec of [...(await this.#store.images()), ...Object.values(await this.#store.indexes.read())]) {
       for (const t of rec.tags) {
         const r = registryName(t)
         if (!r) continue
@@ -214,7 +214,7 @@ export class RegistryServer {
   async #tags(repo: string, url: URL, res: ServerResponse): Promise<void> {
     const wanted = storeRepository(repo)
     const tags: string[] = []
-    for (const rec of await this.#store.images()) {
+    for (const rec of [...(await this.#store.images()), ...Object.values(await this.#store.indexes.read())]) {
       for (const t of rec.tags) if (t.slice(0, t.lastIndexOf(':')) === wanted) tags.push(t.slice(t.lastIndexOf(':') + 1))
     }
     if (tags.length === 0 && !(await this.#remote?.handles(repo))) throw new RegistryError(404, 'NAME_UNKNOWN', `no repository ${repo}`)
@@ -223,17 +223,24 @@ export class RegistryServer {
     this.#json(res, 'GET', 200, { name: repo, tags: page }, headers)
   }
 
-  /** The stored image `repo:ref` (tag or digest) names, pulling it from a share for alias names. */
-  async #findImage(repo: string, ref: string): Promise<ImageRecord> {
+  /** The stored image or index `repo:ref` (tag or digest) names, pulling it from a share for alias names. */
+  async #findManifest(repo: string, ref: string): Promise<{ digest: string; mediaType: string }> {
     if (await this.#remote?.handles(repo)) return this.#remote!.pull(repo, ref)
     const images = await this.#store.db.read()
-    const rec = isSha256(ref) ? images[ref] : Object.values(images).find((r) => r.tags.includes(storeTag(repo, ref)))
-    if (!rec) throw new RegistryError(404, 'MANIFEST_UNKNOWN', `no manifest ${repo}:${ref}`)
-    return rec
+    const indexes = await this.#store.indexes.read()
+    if (isSha256(ref)) {
+      const rec = images[ref] ?? indexes[ref]
+      if (rec) return rec
+    } else {
+      const tag = storeTag(repo, ref)
+      const rec = Object.values(images).find((r) => r.tags.includes(tag)) ?? Object.values(indexes).find((r) => r.tags.includes(tag))
+      if (rec) return rec
+    }
+    throw new RegistryError(404, 'MANIFEST_UNKNOWN', `no manifest ${repo}:${ref}`)
   }
 
   async #getManifest(repo: string, ref: string, method: string, res: ServerResponse): Promise<void> {
-    const rec = await this.#findImage(repo, ref)
+    const rec = await this.#findManifest(repo, ref)
     const bytes = await this.#store.blobs.readBytes(rec.digest, MAX_METADATA)
     res.writeHead(200, {
       'Content-Type': rec.mediaType,
@@ -253,10 +260,7 @@ export class RegistryServer {
     const digest = sha256(bytes)
     if (!tag && digest !== ref) throw new RegistryError(400, 'DIGEST_INVALID', `the manifest hashes to ${digest}, not ${ref}`)
     const type = (req.headers['content-type'] ?? '').split(';')[0]?.trim()
-    if (isIndexType(type) || /"manifests"\s*:/.test(bytes.toString('utf8'))) {
-      // TODO(#5): keep image indexes and manifest lists whole (the store holds image manifests only).
-      throw new RegistryError(400, 'MANIFEST_INVALID', 'image indexes and manifest lists are not stored yet; push one platform')
-    }
+    if (isIndexType(type) || /"manifests"\s*:/.test(bytes.toString('utf8'))) return this.#putIndex(repo, tag, bytes, type, res)
     let manifest
     try {
       manifest = parseManifest(bytes, `${repo}:${ref}`)
@@ -275,6 +279,7 @@ export class RegistryServer {
     try {
       await validateImage(tx, bytes, `${repo}:${ref}`)
       await tx.commit([{ names: tag ? [tag] : [], manifest: bytes }])
+      if (tag) await this.#store.untagIndexes(tag)
     } catch (err) {
       await tx.abort().catch(() => {})
       if (err instanceof HypershipError && err.code !== ErrorCodes.IO && err.code !== ErrorCodes.DISK_FULL && err.code !== ErrorCodes.INTERNAL) {
@@ -284,6 +289,22 @@ export class RegistryServer {
     }
     debug('pushed %s:%s as %s', repo, ref, digest)
     res.writeHead(201, { Location: `/v2/${repo}/manifests/${digest}`, 'Docker-Content-Digest': digest, 'Content-Length': 0 })
+    res.end()
+  }
+
+  async #putIndex(repo: string, tag: string | undefined, bytes: Buffer, type: string | undefined, res: ServerResponse): Promise<void> {
+    const declared = (JSON.parse(bytes.toString('utf8')) as { mediaType?: unknown }).mediaType
+    const mediaType = typeof declared === 'string' ? declared : type
+    if (!isIndexType(mediaType)) throw new RegistryError(400, 'MANIFEST_INVALID', `an index needs an index media type, not ${String(mediaType)}`)
+    const rec = await this.#store.putIndex(bytes, mediaType!, tag ? [tag] : []).catch((err: unknown) => {
+      if (hasCode(err, ErrorCodes.IMAGE_NOT_FOUND)) throw new RegistryError(400, 'MANIFEST_BLOB_UNKNOWN', (err as Error).message)
+      if (err instanceof HypershipError && (err.code === ErrorCodes.BAD_MANIFEST || err.code === ErrorCodes.UNSUPPORTED)) {
+        throw new RegistryError(400, 'MANIFEST_INVALID', err.message)
+      }
+      throw err
+    })
+    debug('pushed index %s:%s as %s (%d manifests)', repo, tag ?? rec.digest, rec.digest, rec.manifests.length)
+    res.writeHead(201, { Location: `/v2/${repo}/manifests/${rec.digest}`, 'Docker-Content-Digest': rec.digest, 'Content-Length': 0 })
     res.end()
   }
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { execFile } from 'node:child_process'
-import { writeFile } from 'node:fs/promises'
+import { readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
@@ -9,6 +9,7 @@ import { sha256 } from '../../src/image/digest.js'
 import { hypership } from '../helpers/cli.js'
 import { errorCode, registryDaemon as daemonOn, request } from '../helpers/registry.js'
 import { type Dockerd, startDockerd } from '../helpers/dockerd.js'
+import { skopeo } from '../helpers/skopeo.js'
 import { syntheticImage } from '../helpers/synthetic.js'
 import { tmpdir } from '../helpers/tmp.js'
 
@@ -153,9 +154,16 @@ describe('registry endpoint', () => {
     // a manifest PUT by digest that does not match its bytes
     const mismatch = await request(base, 'PUT', `/v2/team/tool/manifests/${sha256('x')}`, img.manifest, { 'Content-Type': 'application/vnd.oci.image.manifest.v1+json' })
     assert.equal(errorCode(mismatch), 'DIGEST_INVALID')
-    // an index is refused as not yet stored
-    const index = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.index.v1+json', manifests: [] }))
-    assert.equal(errorCode(await request(base, 'PUT', '/v2/team/tool/manifests/multi', index, { 'Content-Type': 'application/vnd.oci.image.index.v1+json' })), 'MANIFEST_INVALID')
+    // an index whose image was not pushed yet is refused
+    const INDEX = 'application/vnd.oci.image.index.v1+json'
+    const index = Buffer.from(
+      JSON.stringify({
+        schemaVersion: 2,
+        mediaType: INDEX,
+        manifests: [{ mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: img.manifestDigest, size: img.manifest.length, platform: { architecture: 'amd64', os: 'linux' } }]
+      })
+    )
+    assert.equal(errorCode(await request(base, 'PUT', '/v2/team/tool/manifests/multi', index, { 'Content-Type': INDEX })), 'MANIFEST_BLOB_UNKNOWN')
     // too large
     const huge = await request(base, 'PUT', '/v2/team/tool/manifests/huge', Buffer.alloc(5 << 20, 32), { 'Content-Type': 'application/vnd.oci.image.manifest.v1+json' })
     assert.equal(huge.status, 413)
@@ -167,6 +175,30 @@ describe('registry endpoint', () => {
     const rec = JSON.parse(ls.stdout.trim()) as { names: string[]; id: string }
     assert.deepEqual(rec.names, ['docker.io/team/tool:1'])
     assert.equal(rec.id, img.configDigest)
+    // now the index is kept whole and served byte for byte
+    const putIndex = await request(base, 'PUT', '/v2/team/tool/manifests/multi', index, { 'Content-Type': INDEX })
+    assert.equal(putIndex.status, 201, putIndex.body.toString())
+    assert.equal(putIndex.headers['docker-content-digest'], sha256(index))
+    for (const ref of ['multi', sha256(index)]) {
+      const got = await request(base, 'GET', `/v2/team/tool/manifests/${ref}`)
+      assert.equal(got.status, 200)
+      assert.equal(got.headers['content-type'], INDEX)
+      assert.deepEqual(got.body, index)
+    }
+    assert.deepEqual(JSON.parse((await request(base, 'GET', '/v2/team/tool/tags/list')).body.toString()), { name: 'team/tool', tags: ['1', 'multi'] })
+    // a real client copies the whole index
+    const layout = join(await tmpdir(), 'layout')
+    const copied = await skopeo(['copy', '--all', '--src-tls-verify=false', `docker://${new URL(base).host}/team/tool:multi`, `oci:${layout}:multi`])
+    assert.equal(copied.code, 0, copied.stderr)
+    // skopeo checked every digest it fetched (it writes re-encoded manifests of its own into the layout)
+    const layoutIndex = JSON.parse(await readFile(join(layout, 'index.json'), 'utf8')) as { manifests: unknown[] }
+    assert.equal(layoutIndex.manifests.length, 1)
+    const raw = await skopeo(['inspect', '--raw', '--tls-verify=false', `docker://${new URL(base).host}/team/tool:multi`])
+    assert.equal(raw.stdout, index.toString())
+    // gc keeps the index
+    assert.equal((await hypership(['gc', '--store', store])).code, 0)
+    assert.equal((await request(base, 'GET', '/v2/team/tool/manifests/multi')).status, 200)
+
     // what was pushed can be saved like any stored image
     const out = join(await tmpdir(), 'tool.tar')
     const saved = await hypership(['save', '--store', store, 'team/tool:1', '-o', out])
