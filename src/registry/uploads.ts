@@ -59,6 +59,11 @@ export class Upload {
         n += chunk.length
       })
       req.pipe(this.#input, { end: false })
+      // if the writer fails meanwhile (disk full), drain the rest so the client gets an answer
+      void this.#result.catch(() => {
+        req.unpipe(this.#input)
+        req.resume()
+      })
       await finished(req)
       this.offset += n
     } catch (err) {

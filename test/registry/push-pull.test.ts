@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict'
 import { execFile } from 'node:child_process'
-import { readFile, writeFile } from 'node:fs/promises'
+import { readFile, readdir, writeFile } from 'node:fs/promises'
+import http from 'node:http'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
@@ -198,6 +199,30 @@ describe('registry endpoint', () => {
     // gc keeps the index
     assert.equal((await hypership(['gc', '--store', store])).code, 0)
     assert.equal((await request(base, 'GET', '/v2/team/tool/manifests/multi')).status, 200)
+
+    // a client that goes away mid-chunk: the upload is dropped with its spill file
+    const cut = await request(base, 'POST', '/v2/team/tool/blobs/uploads/')
+    const cutLoc = new URL(cut.headers.location!, base)
+    await new Promise<void>((resolve) => {
+      const req = http.request(cutLoc, { method: 'PATCH', headers: { 'Content-Length': String(16 << 20) }, agent: false })
+      req.on('error', () => resolve())
+      req.write(Buffer.alloc(8 << 20, 1), () => setTimeout(() => {
+        req.destroy()
+        resolve()
+      }, 300))
+    })
+    let gone = false
+    for (let i = 0; i < 50 && !gone; i++) {
+      gone = (await request(base, 'GET', cutLoc.pathname)).status === 404
+      if (!gone) await new Promise((r) => setTimeout(r, 100))
+    }
+    assert.ok(gone, 'the cut upload is still listed')
+    const spills = (await readdir(join(store, 'tmp')).catch(() => [] as string[])).filter((n) => n.startsWith('spill-'))
+    assert.deepEqual(spills, [])
+    // and one cancelled with DELETE
+    const del = await request(base, 'POST', '/v2/team/tool/blobs/uploads/')
+    assert.equal((await request(base, 'DELETE', del.headers.location!)).status, 204)
+    assert.equal(errorCode(await request(base, 'PATCH', del.headers.location!, Buffer.from('x'))), 'BLOB_UPLOAD_UNKNOWN')
 
     // what was pushed can be saved like any stored image
     const out = join(await tmpdir(), 'tool.tar')
