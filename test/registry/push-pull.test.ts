@@ -255,6 +255,13 @@ describe('registry endpoint', () => {
     assert.notEqual(noLogin.code, 0)
     assert.match(noLogin.stdout + noLogin.stderr, /basic auth|unauthorized|401/i)
 
+    // skopeo's login probes the same way
+    const authfile = join(await tmpdir(), 'auth.json')
+    const skWrong = await skopeo(['login', '--tls-verify=false', '--authfile', authfile, '-u', 'alice', '-p', 'wrong', host])
+    assert.notEqual(skWrong.code, 0)
+    const skOk = await skopeo(['login', '--tls-verify=false', '--authfile', authfile, '-u', 'alice', '-p', 's3cret', host])
+    assert.equal(skOk.code, 0, skOk.stderr)
+
     const ok = await dockerd.docker(['login', '-u', 'alice', '-p', 's3cret', host])
     assert.equal(ok.code, 0, ok.stderr)
     assert.match(ok.stdout, /Login Succeeded/)

@@ -49,7 +49,7 @@ test('a second daemon given the first one\'s share key serves ALIAS/app:v1 to do
 
   // machine 2: its own store and port; one command names the share
   const storeB = await tmpdir()
-  const baseB = await registryDaemon(storeB, net)
+  const baseB = await registryDaemon(storeB, net, ['--registry-find-timeout', '3'])
   const hostB = `localhost:${new URL(baseB).port}`
   const added = await hypership(['remote', 'add', 'alice', key, '--store', storeB])
   assert.equal(added.code, 0, added.stderr)
@@ -90,7 +90,14 @@ test('a second daemon given the first one\'s share key serves ALIAS/app:v1 to do
 
   // with machine 1 gone, the tag pulled moments ago is served from the store
   assert.equal((await hypership(['daemon', 'stop', '--store', storeA])).code, 0)
-  const offline = await request(baseB, 'HEAD', '/v2/alice/app/manifests/v1')
+  assert.equal((await request(baseB, 'HEAD', '/v2/alice/app/manifests/v1')).status, 200)
+  // and later too, once asking the share found nobody; a tag never pulled is unavailable
+  await new Promise((r) => setTimeout(r, 16_000))
+  const offline = await request(baseB, 'GET', '/v2/alice/app/manifests/v1')
   assert.equal(offline.status, 200)
+  assert.equal(JSON.parse(offline.body.toString()).config.digest, id)
+  const never = await request(baseB, 'GET', '/v2/alice/app/manifests/v2')
+  assert.equal(never.status, 503)
+  assert.equal(errorCode(never), 'UNAVAILABLE')
   await dht.stop()
 })

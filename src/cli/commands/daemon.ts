@@ -13,6 +13,7 @@ interface Args extends GlobalArgs, NetworkArgs {
   registryAuth?: string
   registryAuthFile?: string
   registryAnyHost?: boolean
+  registryFindTimeout?: number
 }
 
 export const command = 'daemon [action]'
@@ -29,6 +30,7 @@ export function builder(y: Argv): Argv<Args> {
       defaultDescription: '$HYPERSHIP_REGISTRY_AUTH or none'
     })
     .option('registry-auth-file', { type: 'string', describe: 'require a user:password from this file (one per line)' })
+    .option('registry-find-timeout', { type: 'number', describe: 'seconds an alias pull looks for peers of its share', default: 30 })
     .option('registry-any-host', { type: 'boolean', describe: 'allow a non-loopback --registry address (plain HTTP!)' }) as unknown as Argv<Args>
 }
 
@@ -46,7 +48,9 @@ export async function handler(args: ArgumentsCamelCase<Args>): Promise<void> {
   }
   const options: DaemonOptions = { storeDir: storeDir(args), bootstrap: bootstrapOf(args) }
   if (args.registry !== undefined) {
-    const registry: RegistryConfig = { listen: parseListen(args.registry, args.registryAnyHost ?? false) }
+    const seconds = args.registryFindTimeout ?? 30
+    if (!(seconds > 0)) throw new HypershipError(ErrorCodes.BAD_REFERENCE, '--registry-find-timeout must be a positive number of seconds')
+    const registry: RegistryConfig = { listen: parseListen(args.registry, args.registryAnyHost ?? false), findTimeout: seconds * 1000 }
     if (args.registryAuthFile) registry.credentialsFile = resolve(args.registryAuthFile)
     else if (args.registryAuth !== undefined) registry.credentials = args.registryAuth
     options.registry = registry
