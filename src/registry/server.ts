@@ -153,7 +153,7 @@ export class RegistryServer {
     }
     if ((m = /^\/v2\/(.+)\/manifests\/([^/]+)$/.exec(path))) {
       const repo = name(m[1])
-      const ref = decodeURIComponent(m[2] ?? '')
+      const ref = decode(m[2])
       if (method === 'GET' || method === 'HEAD') return this.#getManifest(repo, ref, method, res)
       if (method === 'PUT') return this.#putManifest(repo, ref, req, res)
       throw unsupported(method)
@@ -179,7 +179,7 @@ export class RegistryServer {
     }
     if ((m = /^\/v2\/(.+)\/blobs\/([^/]+)$/.exec(path))) {
       const repo = name(m[1])
-      if (method === 'GET' || method === 'HEAD') return this.#getBlob(repo, decodeURIComponent(m[2] ?? ''), method, req, res)
+      if (method === 'GET' || method === 'HEAD') return this.#getBlob(repo, decode(m[2]), method, req, res)
       throw unsupported(method)
     }
     throw new RegistryError(404, 'NAME_UNKNOWN', `no such endpoint: ${path.slice(0, 200)}`)
@@ -397,8 +397,16 @@ export class RegistryServer {
   }
 }
 
+function decode(raw: string | undefined): string {
+  try {
+    return decodeURIComponent(raw ?? '')
+  } catch {
+    throw new RegistryError(400, 'NAME_INVALID', 'malformed percent-encoding in the path')
+  }
+}
+
 function name(raw: string | undefined): string {
-  const n = decodeURIComponent(raw ?? '')
+  const n = decode(raw)
   try {
     storeRepository(n)
   } catch {

@@ -137,6 +137,10 @@ describe('registry endpoint', () => {
     assert.equal((await request(base, 'HEAD', `/v2/team/tool/blobs/${img.layerDigest}`)).headers['content-length'], String(img.layer.length))
     assert.equal((await request(base, 'GET', loc)).status, 404)
 
+    assert.equal(errorCode(await request(base, 'GET', '/v2/%E0%A4%A/manifests/x')), 'NAME_INVALID')
+    assert.equal(errorCode(await request(base, 'GET', '/v2/team/tool/manifests/bad%tag')), 'NAME_INVALID')
+    assert.equal((await request(base, 'DELETE', '/v2/team/tool/manifests/1')).status, 405)
+
     // a manifest whose config was never pushed is refused, and nothing is tagged
     const early = await request(base, 'PUT', '/v2/team/tool/manifests/1', img.manifest, { 'Content-Type': 'application/vnd.oci.image.manifest.v1+json' })
     assert.equal(early.status, 400)
