@@ -23,6 +23,7 @@ export interface RemoteSource {
   pull(name: string, reference: string): Promise<ImageRecord>
 }
 
+/** What the endpoint serves and how it checks clients. */
 export interface RegistryOptions {
   store: Store
   /** When set, every request needs HTTP Basic credentials from this list. */
