@@ -17,9 +17,10 @@ const ALLOWED: Record<string, string[]> = {
   copy: ['.', 'image', 'archive', 'store', 'copy'],
   p2p: ['.', 'image', 'archive', 'store', 'p2p'],
   ops: ['.', 'image', 'archive', 'transports', 'store', 'copy', 'p2p', 'ops'],
-  daemon: ['.', 'image', 'store', 'p2p', 'ops', 'daemon'],
+  registry: ['.', 'image', 'store', 'p2p', 'registry'],
+  daemon: ['.', 'image', 'store', 'p2p', 'ops', 'registry', 'daemon'],
   client: ['.', 'daemon', 'client'],
-  cli: ['.', 'image', 'transports', 'store', 'ops', 'p2p', 'daemon', 'client', 'cli']
+  cli: ['.', 'image', 'transports', 'store', 'ops', 'p2p', 'registry', 'daemon', 'client', 'cli']
 }
 
 async function* tsFiles(dir: string): AsyncGenerator<string> {

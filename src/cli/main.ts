@@ -6,6 +6,7 @@ import * as gc from './commands/gc.js'
 import * as load from './commands/load.js'
 import * as ls from './commands/ls.js'
 import * as receive from './commands/receive.js'
+import * as remote from './commands/remote.js'
 import * as rm from './commands/rm.js'
 import * as save from './commands/save.js'
 import * as share from './commands/share.js'
@@ -37,6 +38,7 @@ export async function main(argv: string[]): Promise<void> {
       .command(verify)
       .command(gc)
       .command(daemon)
+      .command(remote)
       .command(status)
       .command(bootstrap)
       .demandCommand(1, 'Name a command; see --help.')

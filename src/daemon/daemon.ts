@@ -1,6 +1,6 @@
 import { chmod, rm } from 'node:fs/promises'
 import net from 'node:net'
-import { ErrorCodes, HypershipError, asHypershipError } from '../errors.js'
+import { ErrorCodes, HypershipError, asHypershipError, wrap } from '../errors.js'
 import { logger } from '../log.js'
 import { loadImages, loadIntoDocker, saveImages } from '../ops/images.js'
 import { collectGarbage } from '../ops/gc.js'
@@ -14,6 +14,10 @@ import { listShares } from '../p2p/share.js'
 import { decodeShareKey } from '../p2p/share-key.js'
 import { type NetworkStatus, networkStatus, openSwarm } from '../p2p/swarm.js'
 import { Store } from '../store/store.js'
+import { Credentials } from '../registry/auth.js'
+import type { ListenAddress } from '../registry/listen.js'
+import { SharePuller } from '../registry/remote.js'
+import { RegistryServer } from '../registry/server.js'
 import { type Reply, type Request, lineReader } from './protocol.js'
 import { daemonSocketPath } from './socket-path.js'
 
@@ -26,6 +30,18 @@ export interface DaemonOptions {
   lan?: boolean
   /** The LAN fast path (default on). */
   fastPath?: boolean
+  /** Serve the OCI Distribution API here (docs/registry.md); off when absent. */
+  registry?: RegistryConfig
+}
+
+/** The registry endpoint's settings. */
+export interface RegistryConfig {
+  listen: ListenAddress
+  /** `user:password` lines; when given (or a file), requests need Basic auth. */
+  credentials?: string
+  credentialsFile?: string
+  /** How long an alias pull looks for peers, in ms. */
+  findTimeout?: number
 }
 
 /** What `hypership status` shows. */
@@ -43,6 +59,8 @@ export interface DaemonStatus {
   downloadRate: number
   /** LAN discovery and which transports carry replication (docs/lan.md). */
   network: NetworkStatus
+  /** `http://HOST:PORT` of the registry endpoint, when it runs. */
+  registry?: string
 }
 
 type Handler = (params: any, emit: (event: unknown) => void, signal: AbortSignal) => Promise<unknown>
@@ -62,6 +80,8 @@ export class Daemon {
   #stop: () => void = () => {}
   #downloaded = 0
   #receiving = 0
+  #registry: RegistryServer | undefined
+  #registryUrl: string | undefined
   readonly #handlers: Record<string, Handler>
 
   private constructor(store: Store, seeder: Seeder, socketPath: string) {
@@ -83,6 +103,7 @@ export class Daemon {
       unshare: (p: { key: string; images?: string[] }) => unshareImages(this.#store, this.#seeder, p.key, p.images ?? []),
       verify: (p: { images?: string[] }) => verifyImages(this.#store, p.images ?? []),
       gc: async () => {
+        if ((this.#registry?.uploads ?? 0) > 0) throw new HypershipError(ErrorCodes.STORE_BUSY, 'a registry push is in progress; run gc when it is done')
         if (this.#receiving > 0) throw new HypershipError(ErrorCodes.STORE_BUSY, 'a receive is in progress; run gc when it is done')
         return collectGarbage(this.#store)
       },
@@ -99,11 +120,12 @@ export class Daemon {
     const socketPath = daemonSocketPath(options.storeDir)
     await claimSocket(socketPath)
     const store = await Store.open(options.storeDir)
-    const { storeDir: _dir, ...network } = options
+    const { storeDir: _dir, registry: _registry, ...network } = options
     const seeder = new Seeder(store, await openSwarm(network))
     const daemon = new Daemon(store, seeder, socketPath)
     try {
       await daemon.#resume()
+      if (options.registry) await daemon.#startRegistry(options.registry)
       await new Promise<void>((resolve, reject) => {
         daemon.#server.once('error', reject)
         daemon.#server.listen(socketPath, resolve)
@@ -135,7 +157,8 @@ export class Daemon {
       downloadedBytes: this.#downloaded + traffic.downloaded,
       uploadRate: traffic.uploadRate,
       downloadRate: traffic.downloadRate,
-      network: networkStatus(this.#seeder.swarm)
+      network: networkStatus(this.#seeder.swarm),
+      ...(this.#registryUrl ? { registry: this.#registryUrl } : {})
     }
   }
 
@@ -143,6 +166,7 @@ export class Daemon {
   async close(): Promise<void> {
     await new Promise<void>((resolve) => this.#server.close(() => resolve()))
     await rm(this.socketPath, { force: true })
+    await this.#registry?.close()
     await this.#seeder.close()
     await this.#seeder.swarm.destroy()
     await this.#store.close()
@@ -159,6 +183,20 @@ export class Daemon {
     if (params.stallTimeout) options.stallTimeout = params.stallTimeout
     this.#receiving++
     return receive(this.#store, params.key, options).finally(() => this.#receiving--)
+  }
+
+  async #startRegistry(config: RegistryConfig): Promise<void> {
+    let credentials: Credentials | undefined
+    if (config.credentialsFile) credentials = await Credentials.fromFile(config.credentialsFile)
+    else if (config.credentials !== undefined) credentials = Credentials.parse(config.credentials, '--registry-auth')
+    const remote = new SharePuller(this.#store, this.#seeder, config.findTimeout ? { findTimeout: config.findTimeout } : {})
+    const server = new RegistryServer({ store: this.#store, remote, ...(credentials ? { credentials } : {}) })
+    const addr = await server.listen(config.listen.host, config.listen.port).catch((err: unknown) => {
+      throw wrap(err, `listening for the registry on ${config.listen.host}:${config.listen.port}`)
+    })
+    this.#registry = server
+    this.#registryUrl = `http://${addr.host.includes(':') ? `[${addr.host}]` : addr.host}:${addr.port}`
+    debug('registry endpoint at %s', this.#registryUrl)
   }
 
   /** Seeds every share this store created, and every share it received. */

@@ -24,6 +24,8 @@ export interface GcReport {
  */
 export async function collectGarbage(store: Store): Promise<GcReport> {
   const used = new Set((await store.images()).flatMap((i) => i.blobs))
+  // indexes kept whole (registry pushes) are blobs no image names
+  for (const digest of Object.keys(await store.indexes.read())) used.add(digest)
   let blobs = 0
   const keep = new Set<string>()
   for (const digest of await store.blobs.list()) {

@@ -26,6 +26,8 @@ export interface ReceiveOptions extends NetworkOptions {
   stallTimeout?: number
   /** Only these names (as given by the sharer); default: everything shared. */
   select?: string[]
+  /** The names to commit an image under, from the names the sharer gave it (default: those). */
+  rename?: (names: string[]) => string[]
   /** Called with progress; see ReceiveEvent. */
   onEvent?: (event: ReceiveEvent) => void
   /**
@@ -128,7 +130,7 @@ export async function receive(store: Store, shareKey: string, options: ReceiveOp
       for (const img of images) {
         const manifest = await tx.readBytes(img.manifest, MAX_METADATA)
         await validateImage(tx, manifest, img.manifest, (d) => diffIds.get(d))
-        commit.push({ names: img.names, manifest })
+        commit.push({ names: options.rename ? options.rename(img.names) : img.names, manifest })
       }
     } catch (err) {
       // the blobs are what the sharer said, but the images they make are not

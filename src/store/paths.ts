@@ -19,6 +19,7 @@ export function storeLayout(root: string) {
     cores: join(root, 'cores'),
     blobIndex: join(root, 'blobs', 'sha256'),
     images: join(root, 'images.json'),
+    indexes: join(root, 'indexes.json'),
     journal: join(root, 'journal'),
     shares: join(root, 'shares'),
     tmp: join(root, 'tmp')

@@ -1,13 +1,17 @@
+import { randomBytes } from 'node:crypto'
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises'
+import { Readable } from 'node:stream'
 import { ErrorCodes, HypershipError, wrap } from '../errors.js'
 import { canonicalTag, formatReference, looksLikeId, parseReference, repository, tagTarget } from '../image/reference.js'
-import type { Manifest } from '../image/types.js'
+import { type Manifest, isManifestType } from '../image/types.js'
+import { isSha256 } from '../image/digest.js'
 import { MAX_METADATA, parseManifest } from './manifest.js'
 import { logger } from '../log.js'
-import { BlobStore } from './blob-store.js'
+import { type BlobEntry, BlobStore } from './blob-store.js'
 import { ImageDb, type ImageRecord, moveTag } from './image-db.js'
 import { ImportTx } from './import-tx.js'
-import { staleJournals } from './journal.js'
+import { type IndexRecord, IndexDb } from './indexes.js'
+import { Journal, staleJournals } from './journal.js'
 import { type StoreLayout, storeLayout } from './paths.js'
 
 const debug = logger('store')
@@ -30,11 +34,14 @@ export interface OpenOptions {
 export class Store {
   readonly layout: StoreLayout
   readonly db: ImageDb
+  /** Image indexes kept whole (registry pushes); their children are images in `db`. */
+  readonly indexes: IndexDb
   readonly #blobs: BlobStore | undefined
 
   private constructor(layout: StoreLayout, blobs: BlobStore | undefined) {
     this.layout = layout
     this.db = new ImageDb(layout.images)
+    this.indexes = new IndexDb(layout.indexes)
     this.#blobs = blobs
   }
 
@@ -81,6 +88,65 @@ export class Store {
   async beginImport(): Promise<ImportTx> {
     await mkdir(this.layout.journal, { recursive: true })
     return new ImportTx(this.blobs, this.db, this.layout.journal)
+  }
+
+  /**
+   * Stores one blob outside any image (a registry push before its manifest):
+   * the core is journaled while it is written, `accept` sees the measured
+   * entry and may throw to refuse it (a digest the client did not promise),
+   * and only then is the blob indexed. Nothing is left behind on failure.
+   * Blobs no image ever claims are reclaimed by gc.
+   */
+  async putBlob(stream: Readable, what: string, accept: (entry: BlobEntry) => void = () => {}): Promise<BlobEntry> {
+    await mkdir(this.layout.journal, { recursive: true })
+    const journal = new Journal(this.layout.journal, randomBytes(6).toString('hex'))
+    let entry: BlobEntry | undefined
+    try {
+      entry = await this.blobs.write(stream, what, {}, (ref) => journal.record(ref))
+      accept(entry)
+      await this.blobs.index(entry)
+      return entry
+    } catch (err) {
+      // never purge a core another blob index entry already points at
+      if (entry?.key && !(await this.blobs.get(entry.digest))) await this.blobs.purgeCore({ key: entry.key })
+      throw err
+    } finally {
+      await journal.remove()
+    }
+  }
+
+  /**
+   * Keeps an image index or manifest list whole: every image manifest it
+   * lists must already be an image here (a nested index is refused), the
+   * bytes are stored as a blob, and `tags` move onto it (off any image).
+   */
+  async putIndex(bytes: Buffer, mediaType: string, tags: string[]): Promise<IndexRecord> {
+    if (bytes.length > MAX_METADATA) throw new HypershipError(ErrorCodes.TOO_LARGE, `index is larger than ${MAX_METADATA} bytes`)
+    const children = parseIndexChildren(bytes)
+    const images = await this.db.read()
+    for (const child of children) {
+      if (!images[child]) throw new HypershipError(ErrorCodes.IMAGE_NOT_FOUND, `the index lists ${child}, which is not an image in the store`)
+    }
+    const entry = await this.putBlob(Readable.from([bytes]), 'index')
+    const rec: IndexRecord = { digest: entry.digest, mediaType, manifests: children, tags: [], added: new Date().toISOString() }
+    if (tags.length > 0) {
+      await this.db.update((all) => {
+        for (const r of Object.values(all)) r.tags = r.tags.filter((t) => !tags.includes(t))
+      })
+    }
+    return this.indexes.update((all) => {
+      for (const r of Object.values(all)) r.tags = r.tags.filter((t) => !tags.includes(t))
+      const kept = all[rec.digest] ?? rec
+      kept.tags = [...new Set([...kept.tags, ...tags])]
+      all[rec.digest] = kept
+      return { ...kept }
+    })
+  }
+
+  /** Takes `tag` off every index (an image was pushed under it). */
+  async untagIndexes(tag: string): Promise<void> {
+    const held = Object.values(await this.indexes.read()).some((r) => r.tags.includes(tag))
+    if (held) await this.indexes.update((all) => Object.values(all).forEach((r) => (r.tags = r.tags.filter((t) => t !== tag))))
   }
 
   /** Every image, newest first. */
@@ -204,4 +270,22 @@ async function checkFormat(layout: StoreLayout): Promise<void> {
   if (found !== FORMAT) {
     throw new HypershipError(ErrorCodes.STORE_CORRUPT, `${layout.root} holds an unknown store format: ${found.trim().slice(0, 40)}`)
   }
+}
+
+/** The image manifest digests an index lists; HS_ERR_BAD_MANIFEST or HS_ERR_UNSUPPORTED otherwise. */
+function parseIndexChildren(bytes: Buffer): string[] {
+  let v: { schemaVersion?: unknown; manifests?: unknown }
+  try {
+    v = JSON.parse(bytes.toString('utf8')) as typeof v
+  } catch (err) {
+    throw new HypershipError(ErrorCodes.BAD_MANIFEST, 'index is not valid JSON', { cause: err })
+  }
+  if (v?.schemaVersion !== 2 || !Array.isArray(v.manifests)) throw new HypershipError(ErrorCodes.BAD_MANIFEST, 'not an image index')
+  return v.manifests.map((d: { digest?: unknown; mediaType?: unknown }) => {
+    if (!d || !isSha256(d.digest)) throw new HypershipError(ErrorCodes.BAD_MANIFEST, 'index entry without a sha256 digest')
+    if (!isManifestType(d.mediaType as string)) {
+      throw new HypershipError(ErrorCodes.UNSUPPORTED, `index entry ${d.digest} is a ${String(d.mediaType)}; only image manifests are kept`)
+    }
+    return d.digest
+  })
 }
