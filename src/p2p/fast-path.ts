@@ -5,7 +5,7 @@ import c from 'compact-encoding'
 import Protomux from 'protomux'
 import type Hyperswarm from 'hyperswarm'
 import { logger } from '../log.js'
-import { localFor } from './lan-address.js'
+import { directFor } from './lan-address.js'
 
 const debug = logger('p2p')
 
@@ -29,8 +29,9 @@ export function transportOf(stream: unknown): Transport {
 
 /**
  * The LAN fast path: when a swarm connection's remote address is in one of
- * our subnets, bulk data moves over a plain TCP connection between the two
- * hosts instead of hyperswarm's UDX stream (about twice the rate here).
+ * our subnets (or on loopback: a peer on this host), bulk data moves over a
+ * plain TCP connection between the two hosts instead of hyperswarm's UDX
+ * stream (about twice the rate here).
  *
  * The two peers agree over a protomux channel on the swarm connection. The
  * responder listens on TCP on its LAN address and offers only the port; the
@@ -65,7 +66,7 @@ export class FastPath {
    */
   attach(conn: Hyperswarm.Connection, replicate: (stream: Duplex) => void): void {
     const remoteHost = conn.rawStream?.remoteHost
-    const local = this.#closed ? undefined : localFor(remoteHost)
+    const local = this.#closed ? undefined : directFor(remoteHost)
     if (!local) {
       this.#use(conn, conn, replicate)
       return

@@ -31,6 +31,9 @@ export function lanAddresses(): LanAddress[] {
   return out
 }
 
+/** This host's loopback interface, as a LanAddress. */
+const LOOPBACK: LanAddress = { address: '127.0.0.1', netmask: '255.0.0.0', iface: 'lo' }
+
 /** The local address whose subnet holds `host`, if any: `host` is on our LAN. */
 export function localFor(host: string | undefined, addresses = lanAddresses()): LanAddress | undefined {
   if (!host || !isIPv4(host)) return undefined
@@ -57,4 +60,13 @@ export function hasDefaultRoute(): boolean {
     .split('\n')
     .slice(1)
     .some((line) => line.trim().split(/\s+/)[1] === '00000000')
+}
+
+/**
+ * Where to reach `host` directly: the LAN address whose subnet holds it, or
+ * loopback for a peer on this very host (another user, another store).
+ */
+export function directFor(host: string | undefined): LanAddress | undefined {
+  if (host && isIPv4(host) && host.startsWith('127.')) return LOOPBACK
+  return localFor(host)
 }
