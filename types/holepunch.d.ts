@@ -24,6 +24,8 @@ declare module 'hypercore' {
   class Hypercore extends EventEmitter {
     static key(manifest: Hypercore.Manifest): Buffer
     static discoveryKey(key: Buffer): Buffer
+    /** Sets up the Protomux on a Noise stream (`stream.userData`) if it has none; returns the stream. */
+    static createProtocolStream(stream: unknown): unknown
     readonly key: Buffer
     readonly discoveryKey: Buffer
     readonly length: number
@@ -148,6 +150,10 @@ declare module 'hypercore-id-encoding' {
 declare module 'hypercore-crypto' {
   export function randomBytes(n: number): Buffer
   export function discoveryKey(key: Buffer): Buffer
+  /** An ed25519 key pair (sodium layout: 64-byte secret key). */
+  export function keyPair(seed?: Buffer): { publicKey: Buffer; secretKey: Buffer }
+  /** True when `publicKey` belongs to `secretKey`. */
+  export function validateKeyPair(keyPair: { publicKey: Buffer; secretKey: Buffer }): boolean
   export function hash(data: Buffer | Buffer[]): Buffer
   /** A Merkle tree node as hypercore stores it. */
   interface TreeNode {

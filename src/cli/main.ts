@@ -3,6 +3,7 @@ import { ErrorCodes, HypershipError, asHypershipError } from '../errors.js'
 import * as bootstrap from './commands/bootstrap.js'
 import * as daemon from './commands/daemon.js'
 import * as gc from './commands/gc.js'
+import * as id from './commands/id.js'
 import * as load from './commands/load.js'
 import * as ls from './commands/ls.js'
 import * as receive from './commands/receive.js'
@@ -38,6 +39,7 @@ export async function main(argv: string[]): Promise<void> {
       .command(gc)
       .command(daemon)
       .command(status)
+      .command(id)
       .command(bootstrap)
       .demandCommand(1, 'Name a command; see --help.')
       .strict()

@@ -4,10 +4,11 @@ import { ErrorCodes, HypershipError, asHypershipError } from '../errors.js'
 import { logger } from '../log.js'
 import { loadImages, loadIntoDocker, saveImages } from '../ops/images.js'
 import { collectGarbage } from '../ops/gc.js'
-import { shareImages } from '../ops/share.js'
+import { rotateShare, shareImages } from '../ops/share.js'
 import { unshareImages } from '../ops/unshare.js'
 import { verifyImages } from '../ops/verify.js'
 import { type ReceiveEvent, type ReceiveOptions, receive } from '../p2p/receive.js'
+import { encodePeerId, loadIdentity } from '../p2p/identity.js'
 import { Seeder, type SeedStatus } from '../p2p/seeder.js'
 import { readSeedList } from '../p2p/seed-list.js'
 import { listShares } from '../p2p/share.js'
@@ -31,6 +32,8 @@ export interface DaemonStatus {
   socket: string
   startedAt: string
   connections: number
+  /** This peer's identity (z-base32), what others put in `--allow`. */
+  id: string
   shares: SeedStatus[]
   uploadedBytes: number
   downloadedBytes: number
@@ -65,7 +68,11 @@ export class Daemon {
     this.#stopped = new Promise((resolve) => (this.#stop = resolve))
     this.#server = net.createServer((sock) => this.#serve(sock))
     this.#handlers = {
-      share: (p: { sources: string[]; add?: string }) => shareImages(this.#store, this.#seeder, p.sources, p.add),
+      share: (p: { sources: string[]; add?: string; allow?: string[]; rotate?: string }) =>
+        p.rotate
+          ? rotateShare(this.#store, this.#seeder, p.rotate, p.allow)
+          : shareImages(this.#store, this.#seeder, p.sources, { ...(p.add ? { add: p.add } : {}), ...(p.allow ? { allow: p.allow } : {}) }),
+      id: async () => ({ id: encodePeerId(this.#seeder.swarm.keyPair.publicKey) }),
       receive: (p: { key: string; select?: string[]; findTimeout?: number; stallTimeout?: number }, emit, signal) => this.#receive(p, emit, signal),
       save: (p: { images: string[]; output: string }) => saveImages(this.#store, p.images, p.output),
       load: (p: { input: string }) => loadImages(this.#store, p.input),
@@ -91,7 +98,11 @@ export class Daemon {
     const socketPath = daemonSocketPath(options.storeDir)
     await claimSocket(socketPath)
     const store = await Store.open(options.storeDir)
-    const seeder = new Seeder(store, createSwarm({ bootstrap: options.bootstrap }))
+    const keyPair = await loadIdentity(store.layout.root).catch(async (err: unknown) => {
+      await store.close()
+      throw err
+    })
+    const seeder = new Seeder(store, createSwarm({ bootstrap: options.bootstrap, keyPair }))
     const daemon = new Daemon(store, seeder, socketPath)
     try {
       await daemon.#resume()
@@ -121,6 +132,7 @@ export class Daemon {
       socket: this.socketPath,
       startedAt: this.#startedAt,
       connections: this.#seeder.swarm.connections.size,
+      id: encodePeerId(this.#seeder.swarm.keyPair.publicKey),
       shares: this.#seeder.status(),
       uploadedBytes: traffic.uploaded,
       downloadedBytes: this.#downloaded + traffic.downloaded,

@@ -12,6 +12,8 @@ export interface NetworkOptions {
    * hosts only; when absent, the public HyperDHT bootstrap nodes are used.
    */
   bootstrap?: string[]
+  /** The swarm's Noise key pair: this peer's identity (see identity.ts); a fresh one when absent. */
+  keyPair?: { publicKey: Buffer; secretKey: Buffer }
 }
 
 /** Parses `host:port[,host:port…]` (from `--bootstrap` or HYPERSHIP_BOOTSTRAP). */
@@ -40,10 +42,11 @@ export function parseBootstrap(value: string | string[] | undefined): string[] |
  */
 export function createSwarm(options: NetworkOptions): Hyperswarm {
   debug('creating swarm, bootstrap %s', options.bootstrap?.join(',') ?? '(public DHT)')
-  if (!options.bootstrap) return new Hyperswarm()
+  const keyPair = options.keyPair ? { keyPair: options.keyPair } : {}
+  if (!options.bootstrap) return new Hyperswarm(keyPair)
   // a DHT on loopback only: bind there too, so nothing listens beyond it
   const loopback = options.bootstrap.every((b) => /^(127\.|localhost:|\[::1\]:)/.test(b))
-  return new Hyperswarm({ dht: new DHT({ bootstrap: options.bootstrap, firewalled: false, ...(loopback ? { host: '127.0.0.1' } : {}) }) })
+  return new Hyperswarm({ ...keyPair, dht: new DHT({ bootstrap: options.bootstrap, firewalled: false, ...(loopback ? { host: '127.0.0.1' } : {}) }) })
 }
 
 /** A running DHT bootstrap node. */
