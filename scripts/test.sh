@@ -15,10 +15,10 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
-packages=(docker.io skopeo busybox-static umoci curl jq)
+packages=(docker.io skopeo busybox-static umoci curl jq iproute2 iptables)
 # What the tests run, as paths or names on PATH. /usr/bin/docker is Debian's
 # client; another docker elsewhere on PATH does not count.
-binaries=(/usr/sbin/dockerd containerd runc /usr/bin/docker skopeo umoci curl jq)
+binaries=(/usr/sbin/dockerd containerd runc /usr/bin/docker skopeo umoci curl jq ip iptables)
 
 say() { echo "test.sh: $*" >&2; }
 die() { say "$*"; exit 1; }

@@ -16,6 +16,7 @@ export interface GlobalArgs {
 /** Flags every networked command takes. */
 export interface NetworkArgs {
   bootstrap?: string
+  nat?: boolean
 }
 
 /** The store directory the flags point at. */
@@ -71,7 +72,17 @@ export function withNetwork<T>(y: Argv<T>): Argv<T & NetworkArgs> {
     describe: 'DHT bootstrap nodes HOST:PORT[,…]; only these are contacted (env HYPERSHIP_BOOTSTRAP)',
     default: process.env.HYPERSHIP_BOOTSTRAP || undefined,
     defaultDescription: '$HYPERSHIP_BOOTSTRAP or the public DHT'
-  }) as Argv<T & NetworkArgs>
+  }).option('nat', {
+    type: 'boolean',
+    describe: 'with --bootstrap: this peer may be behind NAT, detect it and hole-punch (env HYPERSHIP_NAT=1)',
+    default: process.env.HYPERSHIP_NAT === '1' || undefined
+  }) as unknown as Argv<T & NetworkArgs>
+}
+
+/** The network options from the flags, checked. */
+export function networkOf(args: NetworkArgs): { bootstrap?: string[]; nat?: boolean } {
+  const bootstrap = parseBootstrap(args.bootstrap)
+  return { ...(bootstrap ? { bootstrap } : {}), ...(args.nat ? { nat: true } : {}) }
 }
 
 /** The bootstrap list from the flags, checked. */

@@ -23,6 +23,8 @@ const debug = logger('daemon')
 export interface DaemonOptions {
   storeDir: string
   bootstrap?: string[]
+  /** Detect NAT on a private DHT (see NetworkOptions.nat). */
+  nat?: boolean
 }
 
 /** What `hypership status` shows. */
@@ -102,7 +104,7 @@ export class Daemon {
       await store.close()
       throw err
     })
-    const seeder = new Seeder(store, createSwarm({ bootstrap: options.bootstrap, keyPair }))
+    const seeder = new Seeder(store, createSwarm({ bootstrap: options.bootstrap, keyPair, ...(options.nat ? { nat: true } : {}) }))
     const daemon = new Daemon(store, seeder, socketPath)
     try {
       await daemon.#resume()

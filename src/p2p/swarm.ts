@@ -12,6 +12,12 @@ export interface NetworkOptions {
    * hosts only; when absent, the public HyperDHT bootstrap nodes are used.
    */
   bootstrap?: string[]
+  /**
+   * With `bootstrap`: this peer may be behind NAT, so let the DHT detect its
+   * reachability and hole-punch, instead of declaring itself reachable. Needs
+   * a DHT of at least 4 nodes to sample the NAT (`hypership bootstrap --nodes`).
+   */
+  nat?: boolean
   /** The swarm's Noise key pair: this peer's identity (see identity.ts); a fresh one when absent. */
   keyPair?: { publicKey: Buffer; secretKey: Buffer }
 }
@@ -38,7 +44,8 @@ export function parseBootstrap(value: string | string[] | undefined): string[] |
  * node declares itself reachable (`firewalled: false`). Without that, two
  * peers that both believe they are firewalled end up with half-open
  * connections on a NAT-less network: the client sees a connection, the
- * server never does. On the public DHT the default NAT detection stays.
+ * server never does. On the public DHT the default NAT detection stays, and
+ * `nat` asks for it on a private DHT too (peers behind NAT routers).
  */
 export function createSwarm(options: NetworkOptions): Hyperswarm {
   debug('creating swarm, bootstrap %s', options.bootstrap?.join(',') ?? '(public DHT)')
@@ -46,7 +53,7 @@ export function createSwarm(options: NetworkOptions): Hyperswarm {
   if (!options.bootstrap) return new Hyperswarm(keyPair)
   // a DHT on loopback only: bind there too, so nothing listens beyond it
   const loopback = options.bootstrap.every((b) => /^(127\.|localhost:|\[::1\]:)/.test(b))
-  return new Hyperswarm({ ...keyPair, dht: new DHT({ bootstrap: options.bootstrap, firewalled: false, ...(loopback ? { host: '127.0.0.1' } : {}) }) })
+  return new Hyperswarm({ ...keyPair, dht: new DHT({ bootstrap: options.bootstrap, ...(options.nat ? {} : { firewalled: false }), ...(loopback ? { host: '127.0.0.1' } : {}) }) })
 }
 
 /** A running DHT bootstrap node. */
@@ -56,23 +63,25 @@ export interface BootstrapNode {
   close(): Promise<void>
 }
 
-/** DHT nodes a bootstrap process runs: one alone does not hold announcements reliably. */
+/** DHT nodes a bootstrap process runs by default: one alone does not hold announcements reliably. */
 const BOOTSTRAP_NODES = 3
 
 /**
  * Starts a small DHT on `host:port` (port 0 picks a free one) for networks
  * with no internet and for tests: a persistent, non-firewalled first node
- * that others bootstrap from, plus two more so announcements have a home.
- * It never contacts any other host.
+ * that others bootstrap from, plus more (`nodes` in all) so announcements
+ * have a home. Peers behind NAT sample their mapping from at least three
+ * DHT nodes besides the one they entered by before they hole-punch, so a
+ * network with NATs needs `nodes` ≥ 4. It never contacts any other host.
  */
-export async function startBootstrap(host = '127.0.0.1', port = 0): Promise<BootstrapNode> {
+export async function startBootstrap(host = '127.0.0.1', port = 0, count = BOOTSTRAP_NODES): Promise<BootstrapNode> {
   const nodes: DHT[] = []
   const first = new DHT({ ephemeral: false, firewalled: false, bootstrap: [], port, host })
   nodes.push(first)
   try {
     await first.fullyBootstrapped()
     const bootstrap = [{ host, port: first.address().port }]
-    while (nodes.length < BOOTSTRAP_NODES) {
+    while (nodes.length < count) {
       const node = new DHT({ ephemeral: false, firewalled: false, bootstrap, host })
       nodes.push(node)
       await node.fullyBootstrapped()

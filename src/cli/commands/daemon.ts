@@ -2,7 +2,7 @@ import type { ArgumentsCamelCase, Argv } from 'yargs'
 import { DaemonClient } from '../../client/client.js'
 import { Daemon } from '../../daemon/daemon.js'
 import { ErrorCodes, HypershipError } from '../../errors.js'
-import { type GlobalArgs, type NetworkArgs, bootstrapOf, storeDir, untilSignal, withNetwork } from '../context.js'
+import { type GlobalArgs, type NetworkArgs, networkOf, storeDir, untilSignal, withNetwork } from '../context.js'
 import { out } from '../output.js'
 
 interface Args extends GlobalArgs, NetworkArgs {
@@ -28,7 +28,7 @@ export async function handler(args: ArgumentsCamelCase<Args>): Promise<void> {
     out.info('daemon stopping')
     return
   }
-  const daemon = await Daemon.start({ storeDir: storeDir(args), bootstrap: bootstrapOf(args) })
+  const daemon = await Daemon.start({ storeDir: storeDir(args), ...networkOf(args) })
   const shares = daemon.status().shares
   out.result(daemon.socketPath)
   out.info(`hypership daemon ready: seeding ${shares.length} share(s), control socket ${daemon.socketPath}`)

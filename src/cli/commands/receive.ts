@@ -4,7 +4,7 @@ import { loadIntoDocker, saveImages } from '../../ops/images.js'
 import type { ImageRecord } from '../../store/image-db.js'
 import { type ReceiveEvent, type ReceiveResult, receive } from '../../p2p/receive.js'
 import { dockerSocket, loadArchive } from '../../transports/docker-daemon/engine.js'
-import { type GlobalArgs, type NetworkArgs, absoluteDestination, bootstrapOf, withNetwork, withStore } from '../context.js'
+import { type GlobalArgs, type NetworkArgs, absoluteDestination, networkOf, withNetwork, withStore } from '../context.js'
 import { out } from '../output.js'
 import { Progress } from '../progress.js'
 
@@ -29,7 +29,7 @@ export function builder(y: Argv): Argv<Args> {
 }
 
 export async function handler(args: ArgumentsCamelCase<Args>): Promise<void> {
-  const bootstrap = bootstrapOf(args)
+  networkOf(args) // checked before anything starts
   const progress = new Progress(args.json === true)
   const timeouts = { findTimeout: args.timeout * 1000, stallTimeout: args.timeout * 2000 }
   const onEvent = (e: ReceiveEvent) => progress.event(e)
@@ -48,7 +48,7 @@ export async function handler(args: ArgumentsCamelCase<Args>): Promise<void> {
       return r
     },
     local: async (store) => {
-      const r = await receive(store, args.key, { bootstrap, ...timeouts, onEvent })
+      const r = await receive(store, args.key, { ...networkOf(args), ...timeouts, onEvent })
       progress.done()
       if (output) await saveImages(store, namesOf(r.images), output)
       if (socket && output) loaded = await loadArchive(output, socket)

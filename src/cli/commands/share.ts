@@ -7,7 +7,7 @@ import { Seeder } from '../../p2p/seeder.js'
 import { createSwarm } from '../../p2p/swarm.js'
 import type { ImageRecord } from '../../store/image-db.js'
 import { DaemonClient } from '../../client/client.js'
-import { type GlobalArgs, type NetworkArgs, absoluteLocation, bootstrapOf, openStore, storeDir, untilSignal, withNetwork } from '../context.js'
+import { type GlobalArgs, type NetworkArgs, absoluteLocation, networkOf, openStore, storeDir, untilSignal, withNetwork } from '../context.js'
 import { out } from '../output.js'
 
 interface Args extends GlobalArgs, NetworkArgs {
@@ -51,7 +51,7 @@ function request(args: Args, sources: string[]): { sources: string[]; add?: stri
 }
 
 export async function handler(args: ArgumentsCamelCase<Args>): Promise<void> {
-  const bootstrap = bootstrapOf(args)
+  networkOf(args) // checked before anything starts
   const client = await DaemonClient.connect(storeDir(args))
   if (client) {
     try {
@@ -67,7 +67,7 @@ export async function handler(args: ArgumentsCamelCase<Args>): Promise<void> {
 
   const store = await openStore(args)
   try {
-    const swarm = createSwarm({ bootstrap, keyPair: await loadIdentity(store.layout.root) })
+    const swarm = createSwarm({ ...networkOf(args), keyPair: await loadIdentity(store.layout.root) })
     const seeder = new Seeder(store, swarm)
     try {
       const r = request(args, args.sources ?? [])
