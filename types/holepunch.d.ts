@@ -107,6 +107,8 @@ declare module 'hyperswarm' {
       dht?: unknown
       firewall?: (remotePublicKey: Buffer) => boolean
       maxPeers?: number
+      /** A relay's public key: used after hole punching failed, or when the NAT is random. */
+      relayThrough?: Buffer
     }
   }
 
@@ -176,4 +178,13 @@ declare module 'hypercore-storage' {
     compact(): Promise<void>
   }
   export = CoreStorage
+}
+
+declare module 'blind-relay' {
+  /** A blind relay: pairs two peers' UDX streams by a token and forwards their (encrypted) packets. */
+  export class Server {
+    constructor(opts: { createStream(opts: Record<string, unknown>): unknown })
+    accept(stream: unknown, opts: { id: Buffer }): { on(event: string, fn: (...args: any[]) => void): unknown }
+    close(): Promise<void>
+  }
 }

@@ -2,6 +2,7 @@ import { resolve } from 'node:path'
 import type { Argv } from 'yargs'
 import { DaemonClient } from '../client/client.js'
 import { parseLocation } from '../transports/location.js'
+import { decodePeerId } from '../p2p/identity.js'
 import { parseBootstrap } from '../p2p/swarm.js'
 import { defaultStoreDir } from '../store/paths.js'
 import { type OpenOptions, Store } from '../store/store.js'
@@ -17,6 +18,7 @@ export interface GlobalArgs {
 export interface NetworkArgs {
   bootstrap?: string
   nat?: boolean
+  relay?: string
 }
 
 /** The store directory the flags point at. */
@@ -76,13 +78,17 @@ export function withNetwork<T>(y: Argv<T>): Argv<T & NetworkArgs> {
     type: 'boolean',
     describe: 'with --bootstrap: this peer may be behind NAT, detect it and hole-punch (env HYPERSHIP_NAT=1)',
     default: process.env.HYPERSHIP_NAT === '1' || undefined
+  }).option('relay', {
+    type: 'string',
+    describe: 'a blind relay (`hypership relay` prints its key) for peers hole punching cannot reach (env HYPERSHIP_RELAY)',
+    default: process.env.HYPERSHIP_RELAY || undefined
   }) as unknown as Argv<T & NetworkArgs>
 }
 
 /** The network options from the flags, checked. */
-export function networkOf(args: NetworkArgs): { bootstrap?: string[]; nat?: boolean } {
+export function networkOf(args: NetworkArgs): { bootstrap?: string[]; nat?: boolean; relay?: Buffer } {
   const bootstrap = parseBootstrap(args.bootstrap)
-  return { ...(bootstrap ? { bootstrap } : {}), ...(args.nat ? { nat: true } : {}) }
+  return { ...(bootstrap ? { bootstrap } : {}), ...(args.nat ? { nat: true } : {}), ...(args.relay ? { relay: decodePeerId(args.relay) } : {}) }
 }
 
 /** The bootstrap list from the flags, checked. */

@@ -7,6 +7,7 @@ import * as id from './commands/id.js'
 import * as load from './commands/load.js'
 import * as ls from './commands/ls.js'
 import * as receive from './commands/receive.js'
+import * as relay from './commands/relay.js'
 import * as rm from './commands/rm.js'
 import * as save from './commands/save.js'
 import * as share from './commands/share.js'
@@ -41,6 +42,7 @@ export async function main(argv: string[]): Promise<void> {
       .command(status)
       .command(id)
       .command(bootstrap)
+      .command(relay)
       .demandCommand(1, 'Name a command; see --help.')
       .strict()
       .recommendCommands()

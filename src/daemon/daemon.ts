@@ -25,6 +25,8 @@ export interface DaemonOptions {
   bootstrap?: string[]
   /** Detect NAT on a private DHT (see NetworkOptions.nat). */
   nat?: boolean
+  /** A blind relay's public key (see NetworkOptions.relay). */
+  relay?: Buffer
 }
 
 /** What `hypership status` shows. */
@@ -104,7 +106,7 @@ export class Daemon {
       await store.close()
       throw err
     })
-    const seeder = new Seeder(store, createSwarm({ bootstrap: options.bootstrap, keyPair, ...(options.nat ? { nat: true } : {}) }))
+    const seeder = new Seeder(store, createSwarm({ bootstrap: options.bootstrap, keyPair, ...(options.nat ? { nat: true } : {}), ...(options.relay ? { relay: options.relay } : {}) }))
     const daemon = new Daemon(store, seeder, socketPath)
     try {
       await daemon.#resume()

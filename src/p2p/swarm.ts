@@ -18,6 +18,12 @@ export interface NetworkOptions {
    * a DHT of at least 4 nodes to sample the NAT (`hypership bootstrap --nodes`).
    */
   nat?: boolean
+  /**
+   * A blind relay's public key (`hypership relay`): connections that hole
+   * punching cannot make (both NATs random) go through it, still end-to-end
+   * encrypted.
+   */
+  relay?: Buffer
   /** The swarm's Noise key pair: this peer's identity (see identity.ts); a fresh one when absent. */
   keyPair?: { publicKey: Buffer; secretKey: Buffer }
 }
@@ -49,7 +55,7 @@ export function parseBootstrap(value: string | string[] | undefined): string[] |
  */
 export function createSwarm(options: NetworkOptions): Hyperswarm {
   debug('creating swarm, bootstrap %s', options.bootstrap?.join(',') ?? '(public DHT)')
-  const keyPair = options.keyPair ? { keyPair: options.keyPair } : {}
+  const keyPair = { ...(options.keyPair ? { keyPair: options.keyPair } : {}), ...(options.relay ? { relayThrough: options.relay } : {}) }
   if (!options.bootstrap) return new Hyperswarm(keyPair)
   // a DHT on loopback only: bind there too, so nothing listens beyond it
   const loopback = options.bootstrap.every((b) => /^(127\.|localhost:|\[::1\]:)/.test(b))
