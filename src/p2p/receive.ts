@@ -74,10 +74,11 @@ export async function receive(store: Store, shareKey: string, options: ReceiveOp
   const emit = options.onEvent ?? (() => {})
   const seeder = options.seeder ?? new Seeder(store, createSwarm({ ...options, keyPair: options.keyPair ?? (await loadIdentity(store.layout.root)) }))
   const swarm = seeder.swarm
-  // what this receive may replicate, and with whom: the catalog with anyone
-  // until it tells its audience, then the catalog and its blobs with that audience
+  // what this receive may replicate, and with whom: the catalog with the
+  // audience of the copy we hold (anyone, when we hold none) until the
+  // sharer's copy tells its audience, then the catalog and its blobs with that
   const grant = `receive:${shareKey}:${Math.random().toString(36).slice(2)}`
-  seeder.access.set(grant, [key], null)
+  seeder.access.set(grant, [key], await heldAudience(store, key))
   const tx = await store.beginImport()
   let catalog: Hypercore | undefined
   const stats = { bytes: 0, peers: new Map<string, number>(), skipped: 0, fetched: 0 }
@@ -161,6 +162,25 @@ export async function receive(store: Store, shareKey: string, options: ReceiveOp
       await seeder.close()
       await swarm.destroy()
     }
+  }
+}
+
+/** The audience of the copy of a catalog the store already holds, or null (anyone) when it holds none. */
+async function heldAudience(store: Store, key: Buffer): Promise<Set<string> | null> {
+  const held = store.blobs.cores.get({ key })
+  try {
+    await held.ready()
+    const entries = []
+    for (let i = 0; i < Math.min(held.length, MAX_ENTRIES); i++) {
+      const block = await held.get(i, { wait: false })
+      if (block) entries.push(decodeEntry(block, i))
+    }
+    return foldAudience(entries)
+  } catch {
+    // a damaged copy: the sharer's will replace it; until then serve it to no one
+    return new Set()
+  } finally {
+    await held.close()
   }
 }
 
