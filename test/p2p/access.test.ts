@@ -1,13 +1,14 @@
 import assert from 'node:assert/strict'
 import { randomBytes } from 'node:crypto'
-import { stat } from 'node:fs/promises'
+import { readFile, stat, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { Readable } from 'node:stream'
 import { type TestContext, test } from 'node:test'
 import { ErrorCodes } from '../../src/errors.js'
 import { rotateShare, shareImages } from '../../src/ops/share.js'
 import { unshareImages } from '../../src/ops/unshare.js'
-import { type Identity, IDENTITY_FILE, encodePeerId, loadIdentity } from '../../src/p2p/identity.js'
+import { MAX_ALLOWED, decodeEntry, foldAudience } from '../../src/p2p/catalog.js'
+import { type Identity, IDENTITY_FILE, decodePeerId, encodePeerId, loadIdentity } from '../../src/p2p/identity.js'
 import { receive } from '../../src/p2p/receive.js'
 import { Seeder } from '../../src/p2p/seeder.js'
 import { decodeShareKey } from '../../src/p2p/share-key.js'
@@ -158,4 +159,55 @@ test('rotate and revoke: the old key is no longer served, the new one is (with t
   const late = await Store.open(await tmpdir())
   t.after(() => late.close())
   await refused(late, rotated.key, { bootstrap, keyPair: listed.identity }, a.img.layerDigest, false)
+})
+
+test('taking a connected peer off the list closes its open channels at once', async (t) => {
+  const bootstrap = await testDht(t)
+  const a = await sharer(t, bootstrap)
+  const b = await peer(t)
+  const shared = await shareImages(a.store, a.seeder, [NAME], { allow: [b.id] })
+  // b receives and stays connected, re-seeding on its own swarm
+  const seeder = new Seeder(b.store, createSwarm({ bootstrap, keyPair: b.identity }))
+  t.after(async () => {
+    await seeder.close()
+    await seeder.swarm.destroy()
+  })
+  await receive(b.store, shared.key, { seeder, findTimeout: 20_000 })
+  const catalog = a.store.blobs.cores.get({ key: decodeShareKey(shared.key) })
+  await catalog.ready()
+  t.after(() => catalog.close())
+  const bHex = b.identity.publicKey.toString('hex')
+  const peersOf = () => catalog.peers.map((p) => p.remotePublicKey.toString('hex'))
+  assert.deepEqual(peersOf(), [bHex], 'b replicates the catalog while on the list')
+
+  const other = await peer(t)
+  await shareImages(a.store, a.seeder, [], { add: shared.key, allow: [other.id] })
+  const deadline = Date.now() + 2000
+  while (peersOf().includes(bHex) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50))
+  assert.deepEqual(peersOf(), [], 'the channel to b was closed')
+  assert.equal(a.seeder.swarm.connections.size, 1, 'the connection itself stays (other shares may use it)')
+})
+
+test('identity: a damaged identity.json is refused with a clear error, not replaced', async () => {
+  const dir = await tmpdir()
+  await writeFile(join(dir, IDENTITY_FILE), '{"v":1,"publicKey":"00","secretKey":"11"}')
+  await assert.rejects(loadIdentity(dir), (err: Error & { code?: string }) => err.code === ErrorCodes.STORE_CORRUPT && /identity/.test(err.message))
+  assert.equal(await readFile(join(dir, IDENTITY_FILE), 'utf8'), '{"v":1,"publicKey":"00","secretKey":"11"}')
+  assert.throws(() => decodePeerId('nope'), (err: Error & { code?: string }) => err.code === ErrorCodes.BAD_KEY)
+})
+
+test('catalog: allow entries from a hostile peer are checked', () => {
+  const entry = (o: unknown) => Buffer.from(JSON.stringify(o))
+  const hex = 'ab'.repeat(32)
+  assert.deepEqual(decodeEntry(entry({ v: 1, op: 'allow', peers: [hex] }), 0), { v: 1, op: 'allow', peers: [hex] })
+  assert.deepEqual(decodeEntry(entry({ v: 1, op: 'allow', peers: null }), 0), { v: 1, op: 'allow', peers: null })
+  for (const peers of [['zz'], [hex.toUpperCase()], 'x', [1], Array(MAX_ALLOWED + 1).fill(hex)]) {
+    assert.throws(() => decodeEntry(entry({ v: 1, op: 'allow', peers }), 3), (err: Error & { code?: string }) => err.code === ErrorCodes.PEER_INVALID)
+  }
+  const list = foldAudience([
+    { v: 1, op: 'allow', peers: [hex] },
+    { v: 1, op: 'allow', peers: null },
+    { v: 1, op: 'allow', peers: ['cd'.repeat(32)] }
+  ])
+  assert.deepEqual(list && [...list], ['cd'.repeat(32)], 'the last allow entry wins')
 })
