@@ -44,13 +44,18 @@ export class AccessGate {
     this.#swarm = swarm
   }
 
-  /** Gates the hypercore channels of `conn`; call before anything replicates on it. */
-  install(conn: Hyperswarm.Connection, muxer: Muxer): void {
-    const remote = conn.remotePublicKey.toString('hex')
+  /**
+   * Gates the hypercore channels of a Noise stream's Protomux; call before
+   * anything replicates on it. Any path that replicates the store (a swarm
+   * connection, a direct TCP stream) must go through this. The remote key is
+   * read when a channel is created (after the handshake); none, no channel.
+   */
+  install(conn: { remotePublicKey?: Buffer | null }, muxer: Muxer): void {
     const create = muxer.createChannel.bind(muxer)
     muxer.createChannel = (opts) => {
-      if (HYPERCORE.has(opts.protocol) && opts.id && !this.allows(remote, opts.id)) {
-        debug('refusing core %s to peer %s', opts.id.toString('hex').slice(0, 12), remote.slice(0, 12))
+      const remote = conn.remotePublicKey?.toString('hex') ?? ''
+      if (HYPERCORE.has(opts.protocol) && (!opts.id || !remote || !this.allows(remote, opts.id))) {
+        debug('refusing core %s to peer %s', opts.id?.toString('hex').slice(0, 12), remote.slice(0, 12) || '(no key yet)')
         return null
       }
       return create(opts)
