@@ -26,6 +26,8 @@ declare module 'hypercore' {
   class Hypercore extends EventEmitter {
     static key(manifest: Hypercore.Manifest): Buffer
     static discoveryKey(key: Buffer): Buffer
+    /** Sets up the Protomux on a Noise stream (`stream.userData`) if it has none; returns the stream. */
+    static createProtocolStream(stream: unknown): unknown
     readonly key: Buffer
     readonly discoveryKey: Buffer
     readonly length: number
@@ -108,6 +110,8 @@ declare module 'hyperswarm' {
       dht?: unknown
       firewall?: (remotePublicKey: Buffer) => boolean
       maxPeers?: number
+      /** A relay's public key: used after hole punching failed, or when the NAT is random. */
+      relayThrough?: Buffer
     }
   }
 
@@ -153,6 +157,10 @@ declare module 'hypercore-id-encoding' {
 declare module 'hypercore-crypto' {
   export function randomBytes(n: number): Buffer
   export function discoveryKey(key: Buffer): Buffer
+  /** An ed25519 key pair (sodium layout: 64-byte secret key). */
+  export function keyPair(seed?: Buffer): { publicKey: Buffer; secretKey: Buffer }
+  /** True when `publicKey` belongs to `secretKey`. */
+  export function validateKeyPair(keyPair: { publicKey: Buffer; secretKey: Buffer }): boolean
   export function hash(data: Buffer | Buffer[]): Buffer
   /** A Merkle tree node as hypercore stores it. */
   interface TreeNode {
@@ -216,4 +224,13 @@ declare module 'protomux' {
     }): Protomux.Channel | null
   }
   export = Protomux
+}
+
+declare module 'blind-relay' {
+  /** A blind relay: pairs two peers' UDX streams by a token and forwards their (encrypted) packets. */
+  export class Server {
+    constructor(opts: { createStream(opts: Record<string, unknown>): unknown })
+    accept(stream: unknown, opts: { id: Buffer }): { on(event: string, fn: (...args: any[]) => void): unknown }
+    close(): Promise<void>
+  }
 }

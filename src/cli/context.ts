@@ -2,6 +2,7 @@ import { resolve } from 'node:path'
 import type { Argv } from 'yargs'
 import { DaemonClient } from '../client/client.js'
 import { hasPrefix, parseLocation } from '../transports/location.js'
+import { decodePeerId } from '../p2p/identity.js'
 import { type NetworkOptions, parseBootstrap } from '../p2p/swarm.js'
 import { dockerHost, parseDockerHost } from '../transports/docker-daemon/engine.js'
 import { defaultStoreDir } from '../store/paths.js'
@@ -19,6 +20,8 @@ export interface NetworkArgs {
   bootstrap?: string
   lan?: boolean
   fastPath?: boolean
+  nat?: boolean
+  relay?: string
 }
 
 /** The store directory the flags point at. */
@@ -109,13 +112,29 @@ export function withNetwork<T>(y: Argv<T>): Argv<T & NetworkArgs> {
       type: 'boolean',
       default: true,
       describe: 'send bulk data to peers on the same subnet over TCP (--no-fast-path: only the swarm connection)'
-    }) as Argv<T & NetworkArgs>
+    })
+    .option('nat', {
+      type: 'boolean',
+      describe: 'with --bootstrap: this peer may be behind NAT, detect it and hole-punch (env HYPERSHIP_NAT=1)',
+      default: process.env.HYPERSHIP_NAT === '1' || undefined
+    })
+    .option('relay', {
+      type: 'string',
+      describe: 'a blind relay (`hypership relay` prints its key) for peers hole punching cannot reach (env HYPERSHIP_RELAY)',
+      default: process.env.HYPERSHIP_RELAY || undefined
+    }) as unknown as Argv<T & NetworkArgs>
 }
 
 /** The network options from the flags, checked. */
 export function networkOf(args: NetworkArgs): NetworkOptions {
   const bootstrap = parseBootstrap(args.bootstrap)
-  return { ...(bootstrap ? { bootstrap } : {}), ...(args.lan !== undefined ? { lan: args.lan } : {}), fastPath: args.fastPath !== false }
+  return {
+    ...(bootstrap ? { bootstrap } : {}),
+    ...(args.lan !== undefined ? { lan: args.lan } : {}),
+    fastPath: args.fastPath !== false,
+    ...(args.nat ? { nat: true } : {}),
+    ...(args.relay ? { relay: decodePeerId(args.relay) } : {})
+  }
 }
 
 /** The bootstrap list from the flags, checked. */

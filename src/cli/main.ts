@@ -3,10 +3,12 @@ import { ErrorCodes, HypershipError, asHypershipError } from '../errors.js'
 import * as bootstrap from './commands/bootstrap.js'
 import * as daemon from './commands/daemon.js'
 import * as gc from './commands/gc.js'
+import * as id from './commands/id.js'
 import * as load from './commands/load.js'
 import * as ls from './commands/ls.js'
 import * as receive from './commands/receive.js'
 import * as remote from './commands/remote.js'
+import * as relay from './commands/relay.js'
 import * as rm from './commands/rm.js'
 import * as save from './commands/save.js'
 import * as share from './commands/share.js'
@@ -40,7 +42,9 @@ export async function main(argv: string[]): Promise<void> {
       .command(daemon)
       .command(remote)
       .command(status)
+      .command(id)
       .command(bootstrap)
+      .command(relay)
       .demandCommand(1, 'Name a command; see --help.')
       .strict()
       .recommendCommands()

@@ -4,10 +4,11 @@ import { ErrorCodes, HypershipError, asHypershipError, wrap } from '../errors.js
 import { logger } from '../log.js'
 import { loadImages, loadIntoDocker, saveImages } from '../ops/images.js'
 import { collectGarbage } from '../ops/gc.js'
-import { shareImages } from '../ops/share.js'
+import { rotateShare, shareImages } from '../ops/share.js'
 import { unshareImages } from '../ops/unshare.js'
 import { verifyImages } from '../ops/verify.js'
 import { type ReceiveEvent, type ReceiveOptions, receive } from '../p2p/receive.js'
+import { encodePeerId, loadIdentity } from '../p2p/identity.js'
 import { Seeder, type SeedStatus } from '../p2p/seeder.js'
 import { readSeedList } from '../p2p/seed-list.js'
 import { listShares } from '../p2p/share.js'
@@ -30,6 +31,10 @@ export interface DaemonOptions {
   lan?: boolean
   /** The LAN fast path (default on). */
   fastPath?: boolean
+  /** Detect NAT on a private DHT (see NetworkOptions.nat). */
+  nat?: boolean
+  /** A blind relay's public key (see NetworkOptions.relay). */
+  relay?: Buffer
   /** Serve the OCI Distribution API here (docs/registry.md); off when absent. */
   registry?: RegistryConfig
 }
@@ -51,6 +56,8 @@ export interface DaemonStatus {
   socket: string
   startedAt: string
   connections: number
+  /** This peer's identity (z-base32), what others put in `--allow`. */
+  id: string
   shares: SeedStatus[]
   uploadedBytes: number
   downloadedBytes: number
@@ -91,8 +98,15 @@ export class Daemon {
     this.#stopped = new Promise((resolve) => (this.#stop = resolve))
     this.#server = net.createServer((sock) => this.#serve(sock))
     this.#handlers = {
-      share: (p: { sources: string[]; add?: string; dockerHost?: string }) =>
-        shareImages(this.#store, this.#seeder, p.sources, p.add, { dockerHost: p.dockerHost }),
+      share: (p: { sources: string[]; add?: string; allow?: string[]; rotate?: string; dockerHost?: string }) =>
+        p.rotate
+          ? rotateShare(this.#store, this.#seeder, p.rotate, p.allow)
+          : shareImages(this.#store, this.#seeder, p.sources, {
+              ...(p.add ? { add: p.add } : {}),
+              ...(p.allow ? { allow: p.allow } : {}),
+              ...(p.dockerHost ? { dockerHost: p.dockerHost } : {})
+            }),
+      id: async () => ({ id: encodePeerId(this.#seeder.swarm.keyPair.publicKey) }),
       receive: (p: { key: string; select?: string[]; findTimeout?: number; stallTimeout?: number }, emit, signal) => this.#receive(p, emit, signal),
       // dockerHost comes from the CLI's flags and environment, not the daemon's
       save: (p: { images: string[]; output: string; dockerHost?: string }) => saveImages(this.#store, p.images, p.output, { dockerHost: p.dockerHost }),
@@ -120,8 +134,12 @@ export class Daemon {
     const socketPath = daemonSocketPath(options.storeDir)
     await claimSocket(socketPath)
     const store = await Store.open(options.storeDir)
+    const keyPair = await loadIdentity(store.layout.root).catch(async (err: unknown) => {
+      await store.close()
+      throw err
+    })
     const { storeDir: _dir, registry: _registry, ...network } = options
-    const seeder = new Seeder(store, await openSwarm(network))
+    const seeder = new Seeder(store, await openSwarm({ ...network, keyPair }))
     const daemon = new Daemon(store, seeder, socketPath)
     try {
       await daemon.#resume()
@@ -152,6 +170,7 @@ export class Daemon {
       socket: this.socketPath,
       startedAt: this.#startedAt,
       connections: this.#seeder.swarm.connections.size,
+      id: encodePeerId(this.#seeder.swarm.keyPair.publicKey),
       shares: this.#seeder.status(),
       uploadedBytes: traffic.uploaded,
       downloadedBytes: this.#downloaded + traffic.downloaded,

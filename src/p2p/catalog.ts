@@ -11,12 +11,16 @@ import { BLOCK_SIZE, type BlobEntry } from '../store/blob-store.js'
  *
  * Entries are facts folded in order: `put` publishes an image with the cores
  * holding its blobs and (re)points names at it; `untag` removes names;
- * `remove` withdraws an image.
+ * `remove` withdraws an image; `allow` limits who may fetch the share to the
+ * listed peer identities (hex public keys), or lifts the limit (`null`). The
+ * last `allow` wins, and whoever seeds the share (the sharer, and receivers
+ * that re-seed it) serves its catalog and blobs to those peers only.
  */
 export type CatalogEntry =
   | { v: 1; op: 'put'; manifest: string; names: string[]; blobs: BlobEntry[] }
   | { v: 1; op: 'untag'; names: string[] }
   | { v: 1; op: 'remove'; manifest: string }
+  | { v: 1; op: 'allow'; peers: string[] | null }
 
 /** An image as the catalog currently describes it. */
 export interface CatalogImage {
@@ -30,6 +34,8 @@ export const MAX_ENTRY_BYTES = 1 << 20
 export const MAX_ENTRIES = 100_000
 const MAX_BLOBS = 10_000
 const MAX_NAMES = 1_000
+/** The most peer identities an allow list holds. */
+export const MAX_ALLOWED = 1_000
 
 export function encodeEntry(entry: CatalogEntry): Buffer {
   const bytes = Buffer.from(JSON.stringify(entry))
@@ -60,6 +66,12 @@ export function decodeEntry(bytes: Buffer, index: number): CatalogEntry {
     })
   }
   if (e.op === 'untag') return { v: 1, op: 'untag', names: names() }
+  if (e.op === 'allow') {
+    if (e.peers === null) return { v: 1, op: 'allow', peers: null }
+    if (!Array.isArray(e.peers) || e.peers.length > MAX_ALLOWED) throw bad('bad allow list')
+    if (!e.peers.every((p): p is string => typeof p === 'string' && /^[a-f0-9]{64}$/.test(p))) throw bad('bad peer identity')
+    return { v: 1, op: 'allow', peers: e.peers }
+  }
   if (!isSha256(e.manifest)) throw bad('bad manifest digest')
   if (e.op === 'remove') return { v: 1, op: 'remove', manifest: e.manifest }
   if (e.op !== 'put') throw bad('unknown op')
@@ -91,9 +103,16 @@ export function foldCatalog(entries: CatalogEntry[]): CatalogImage[] {
       images.set(e.manifest, { manifest: e.manifest, blobs: e.blobs, names: [...new Set([...(prior?.names ?? []), ...e.names])] })
     } else if (e.op === 'untag') {
       for (const n of e.names) dropName(n)
-    } else {
+    } else if (e.op === 'remove') {
       images.delete(e.manifest)
     }
   }
   return [...images.values()]
+}
+
+/** Who the catalog says may fetch the share: the last `allow` entry's peers (hex), or `null` for anyone. */
+export function foldAudience(entries: CatalogEntry[]): Set<string> | null {
+  let audience: Set<string> | null = null
+  for (const e of entries) if (e.op === 'allow') audience = e.peers ? new Set(e.peers) : null
+  return audience
 }

@@ -9,7 +9,8 @@ import type { ImportTx } from '../store/import-tx.js'
 import { MAX_METADATA } from '../store/manifest.js'
 import { ensureSpace } from '../store/space.js'
 import type { Store } from '../store/store.js'
-import { type CatalogImage, MAX_ENTRIES, decodeEntry, foldCatalog } from './catalog.js'
+import { type CatalogImage, MAX_ENTRIES, decodeEntry, foldAudience, foldCatalog } from './catalog.js'
+import { encodePeerId, loadIdentity } from './identity.js'
 import { addToSeedList } from './seed-list.js'
 import { Seeder } from './seeder.js'
 import { decodeShareKey } from './share-key.js'
@@ -76,8 +77,13 @@ const NUDGE_MS = 5000
 export async function receive(store: Store, shareKey: string, options: ReceiveOptions = {}): Promise<ReceiveResult> {
   const key = decodeShareKey(shareKey)
   const emit = options.onEvent ?? (() => {})
-  const seeder = options.seeder ?? new Seeder(store, await openSwarm(options))
+  const seeder = options.seeder ?? new Seeder(store, await openSwarm({ ...options, keyPair: options.keyPair ?? (await loadIdentity(store.layout.root)) }))
   const swarm = seeder.swarm
+  // what this receive may replicate, and with whom: the catalog with the
+  // audience of the copy we hold (anyone, when we hold none) until the
+  // sharer's copy tells its audience, then the catalog and its blobs with that
+  const grant = `receive:${shareKey}:${Math.random().toString(36).slice(2)}`
+  seeder.access.set(grant, [key], await heldAudience(store, key))
   const tx = await store.beginImport()
   let catalog: Hypercore | undefined
   const stats = { bytes: 0, peers: new Map<string, number>(), transports: { tcp: 0, swarm: 0 }, skipped: 0, fetched: 0 }
@@ -90,7 +96,10 @@ export async function receive(store: Store, shareKey: string, options: ReceiveOp
     swarm.join(catalog.discoveryKey, { server: true, client: true })
     swarm.flush().then(found, found)
 
-    const images = select(await readCatalog(catalog, options.findTimeout ?? 30_000, shareKey, options.signal), options.select)
+    const read = await readCatalog(catalog, swarm, options.findTimeout ?? 30_000, shareKey, options.signal)
+    const images = select(read.images, options.select)
+    const blobKeys = read.images.flatMap((i) => i.blobs).filter((b) => b.key).map((b) => Buffer.from(b.key, 'hex'))
+    seeder.access.set(grant, [key, ...blobKeys], read.audience)
     const unique = new Map(images.flatMap((i) => i.blobs.map((b) => [b.digest, b.size] as const)))
     emit({
       type: 'catalog',
@@ -151,6 +160,7 @@ export async function receive(store: Store, shareKey: string, options: ReceiveOp
     if (options.signal?.aborted) throw new HypershipError(ErrorCodes.ABORTED, 'receive cancelled; what arrived is kept for the next run', { cause: err })
     throw err
   } finally {
+    seeder.access.delete(grant)
     if (catalog && options.seeder) await swarm.leave(catalog.discoveryKey)
     await catalog?.close()
     if (!options.seeder) {
@@ -160,16 +170,38 @@ export async function receive(store: Store, shareKey: string, options: ReceiveOp
   }
 }
 
+/** The audience of the copy of a catalog the store already holds, or null (anyone) when it holds none. */
+async function heldAudience(store: Store, key: Buffer): Promise<Set<string> | null> {
+  const held = store.blobs.cores.get({ key })
+  try {
+    await held.ready()
+    const entries = []
+    for (let i = 0; i < Math.min(held.length, MAX_ENTRIES); i++) {
+      const block = await held.get(i, { wait: false })
+      if (block) entries.push(decodeEntry(block, i))
+    }
+    return foldAudience(entries)
+  } catch {
+    // a damaged copy: the sharer's will replace it; until then serve it to no one
+    return new Set()
+  } finally {
+    await held.close()
+  }
+}
+
 /**
  * Waits for a peer that serves the catalog, brings the local copy up to the
  * peer's length (a copy from an earlier receive may be stale), and folds it.
  */
-async function readCatalog(catalog: Hypercore, timeout: number, shareKey: string, signal?: AbortSignal) {
+async function readCatalog(catalog: Hypercore, swarm: Seeder['swarm'], timeout: number, shareKey: string, signal?: AbortSignal) {
   const deadline = Date.now() + timeout
   const nobody = () =>
     new HypershipError(
       ErrorCodes.NO_PEERS,
-      `nobody is sharing ${shareKey} (looked for ${Math.round(timeout / 1000)} s; is the sharer running, and on the same --bootstrap?)`
+      swarm.connections.size > 0 && catalog.length === 0
+        ? `no peer served ${shareKey} (found ${swarm.connections.size}, looked for ${Math.round(timeout / 1000)} s); ` +
+            `if the share is limited to listed peers, ask the sharer to allow ${encodePeerId(swarm.keyPair.publicKey)} (\`hypership id\`)`
+        : `nobody is sharing ${shareKey} (looked for ${Math.round(timeout / 1000)} s; is the sharer running, and on the same --bootstrap?)`
     )
   while (catalog.peers.length === 0) {
     signal?.throwIfAborted()
@@ -195,7 +227,7 @@ async function readCatalog(catalog: Hypercore, timeout: number, shareKey: string
     entries.push(decodeEntry(block, i))
   }
   debug('catalog of %s: %d entries', shareKey, entries.length)
-  return foldCatalog(entries)
+  return { images: foldCatalog(entries), audience: foldAudience(entries) }
 }
 
 /** `p`'s value, or `fallback` after `ms`; the timer never outlives the race (it would keep the process alive). */

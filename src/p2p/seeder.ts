@@ -1,8 +1,11 @@
-import type Hypercore from 'hypercore'
+import Hypercore from 'hypercore'
+import type { Duplex } from 'node:stream'
 import type Hyperswarm from 'hyperswarm'
 import { logger } from '../log.js'
 import type { Store } from '../store/store.js'
-import { type CatalogEntry, type CatalogImage, decodeEntry, foldCatalog } from './catalog.js'
+import { AccessGate } from './access.js'
+import { type CatalogEntry, type CatalogImage, decodeEntry, foldAudience, foldCatalog } from './catalog.js'
+import { encodePeerId } from './identity.js'
 import { encodeShareKey } from './share-key.js'
 import { fastPathOf } from './swarm.js'
 
@@ -16,12 +19,15 @@ export interface SeedStatus {
   images: Array<{ manifest: string; names: string[] }>
   /** Blob cores held open for peers. */
   blobs: number
+  /** The peer identities the share is limited to (z-base32), or null when anyone with the key may fetch it. */
+  allow: string[] | null
 }
 
 interface Seeded {
   catalog: Hypercore
   owned: boolean
   images: CatalogImage[]
+  audience: Set<string> | null
   cores: Map<string, Hypercore>
   onAppend: () => void
 }
@@ -32,9 +38,16 @@ interface Seeded {
  * from all of them at once. Every blob core a seeded catalog names that the
  * store holds is kept open: Corestore closes cores no session holds once
  * their replication looks idle, which would cut peers off mid-blob.
+ *
+ * Its AccessGate decides what each connection may replicate: a share's
+ * catalog and blobs go to the peers its catalog's `allow` entry lists (to
+ * anyone when it has none), and cores no seeded share or running receive
+ * names go to nobody.
  */
 export class Seeder {
   readonly swarm: Hyperswarm
+  /** Which cores each peer may replicate; receive adds its own grants. */
+  readonly access: AccessGate
   readonly #store: Store
   readonly #seeded = new Map<string, Seeded>()
   readonly #up = new RateMeter()
@@ -45,7 +58,8 @@ export class Seeder {
   constructor(store: Store, swarm: Hyperswarm) {
     this.#store = store
     this.swarm = swarm
-    replicateOn(swarm, store)
+    this.access = new AccessGate()
+    replicateOn(swarm, store, this.access)
   }
 
   /** Starts serving the catalog core `catalog` (a session the seeder now owns). */
@@ -58,7 +72,7 @@ export class Seeder {
       await this.#refresh(prior)
       return this.#status(key, prior)
     }
-    const seeded: Seeded = { catalog, owned: catalog.writable, images: [], cores: new Map(), onAppend: () => {} }
+    const seeded: Seeded = { catalog, owned: catalog.writable, images: [], audience: new Set(), cores: new Map(), onAppend: () => {} }
     seeded.onAppend = () => void this.#refresh(seeded).catch((err: unknown) => debug('refreshing %s failed: %O', key, err))
     catalog.on('append', seeded.onAppend)
     this.#seeded.set(key, seeded)
@@ -73,6 +87,7 @@ export class Seeder {
     const seeded = this.#seeded.get(key)
     if (!seeded) return false
     this.#seeded.delete(key)
+    this.access.delete(grantName(key))
     await this.swarm.leave(seeded.catalog.discoveryKey)
     await closeAll(seeded)
     return true
@@ -91,6 +106,7 @@ export class Seeder {
   /** Releases every core; the swarm stays the caller's to destroy. */
   async close(): Promise<void> {
     const all = [...this.#seeded.values()]
+    for (const key of this.#seeded.keys()) this.access.delete(grantName(key))
     this.#seeded.clear()
     await Promise.all(all.map(closeAll))
   }
@@ -103,6 +119,11 @@ export class Seeder {
       if (block) entries.push(decodeEntry(block, i))
     }
     seeded.images = foldCatalog(entries)
+    seeded.audience = foldAudience(entries)
+    // the catalog and every blob it names, to the audience it names; set
+    // before the blob cores open, so no channel opens ungated
+    const blobKeys = seeded.images.flatMap((i) => i.blobs).filter((b) => b.key).map((b) => Buffer.from(b.key, 'hex'))
+    this.access.set(grantName(encodeShareKey(seeded.catalog.key)), [seeded.catalog.key, ...blobKeys], seeded.audience)
     for (const blob of seeded.images.flatMap((i) => i.blobs)) {
       if (!blob.key || seeded.cores.has(blob.key)) continue
       if (!(await this.#store.blobs.get(blob.digest))) continue
@@ -115,7 +136,8 @@ export class Seeder {
   }
 
   #status(key: string, s: Seeded): SeedStatus {
-    return { key, owned: s.owned, images: s.images.map((i) => ({ manifest: i.manifest, names: i.names })), blobs: s.cores.size }
+    const allow = s.audience ? [...s.audience].map((hex) => encodePeerId(Buffer.from(hex, 'hex'))) : null
+    return { key, owned: s.owned, images: s.images.map((i) => ({ manifest: i.manifest, names: i.names })), blobs: s.cores.size, allow }
   }
 }
 
@@ -124,17 +146,29 @@ async function closeAll(s: Seeded): Promise<void> {
   await Promise.all([...s.cores.values(), s.catalog].map((c) => c.close().catch(() => {})))
 }
 
+/** The AccessGate grant a seeded share holds. */
+function grantName(key: string): string {
+  return `share:${key}`
+}
+
 /**
  * Replicates the store's cores over every swarm connection, or over the
- * LAN fast path's TCP stream to that peer when it can set one up.
+ * fast path's TCP stream to that peer when it can set one up; either way
+ * through the gate.
  */
-export function replicateOn(swarm: Hyperswarm, store: Store): void {
+export function replicateOn(swarm: Hyperswarm, store: Store, access: AccessGate): void {
   const fastPath = fastPathOf(swarm)
+  const replicate = (stream: Duplex) => {
+    // the Protomux first, gated, then Corestore on it
+    Hypercore.createProtocolStream(stream)
+    access.install(stream as unknown as { remotePublicKey?: Buffer | null }, (stream as unknown as { userData: Parameters<AccessGate['install']>[1] }).userData)
+    store.blobs.cores.replicate(stream)
+  }
   swarm.on('connection', (conn) => {
     debug('peer connected %s', conn.remotePublicKey.toString('hex').slice(0, 12))
     conn.on('error', (err: Error) => debug('connection error: %s', err.message))
-    if (fastPath) fastPath.attach(conn, (stream) => store.blobs.cores.replicate(stream))
-    else store.blobs.cores.replicate(conn)
+    if (fastPath) fastPath.attach(conn, replicate)
+    else replicate(conn)
   })
 }
 

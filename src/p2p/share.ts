@@ -8,7 +8,7 @@ import { writeFileAtomic } from '../store/atomic.js'
 import type { BlobEntry } from '../store/blob-store.js'
 import type { ImageRecord } from '../store/image-db.js'
 import type { Store } from '../store/store.js'
-import { type CatalogEntry, encodeEntry } from './catalog.js'
+import { type CatalogEntry, type CatalogImage, MAX_ALLOWED, decodeEntry, encodeEntry, foldAudience, foldCatalog } from './catalog.js'
 import { encodeShareKey } from './share-key.js'
 
 const debug = logger('p2p')
@@ -59,9 +59,15 @@ export class Share {
     return new Share(store, record, catalog)
   }
 
-  /** Publishes images (with all their current tags) in one append. */
-  async publish(images: ImageRecord[]): Promise<void> {
+  /**
+   * Publishes images (with all their current tags) in one append. With
+   * `audience`, the same append limits the share to those peers (hex public
+   * keys; include the sharer's own, so receivers that re-seed it let the
+   * sharer in too), or opens it to anyone (`null`).
+   */
+  async publish(images: ImageRecord[], audience?: string[] | null): Promise<void> {
     const entries: Buffer[] = []
+    if (audience !== undefined) entries.push(allowEntry(audience))
     for (const image of images) {
       const blobs: BlobEntry[] = []
       for (const digest of image.blobs) {
@@ -89,6 +95,23 @@ export class Share {
     if (entries.length > 0) await this.catalog.append(entries)
   }
 
+  /** Appends the images exactly as another catalog lists them (names, blobs), and the audience if given: for rotation. */
+  async republish(images: CatalogImage[], audience: string[] | null): Promise<void> {
+    const entries = [allowEntry(audience), ...images.map((i) => encodeEntry({ v: 1, op: 'put', manifest: i.manifest, names: i.names, blobs: i.blobs }))]
+    await this.catalog.append(entries)
+  }
+
+  /** The images the catalog shares now and who may fetch them (hex keys, or null for anyone). */
+  async contents(): Promise<{ images: CatalogImage[]; audience: Set<string> | null }> {
+    const entries: CatalogEntry[] = []
+    for (let i = 0; i < this.catalog.length; i++) {
+      const block = await this.catalog.get(i, { wait: false })
+      if (!block) throw new HypershipError(ErrorCodes.STORE_CORRUPT, `entry ${i} of share ${this.record.key} is missing`)
+      entries.push(decodeEntry(block, i))
+    }
+    return { images: foldCatalog(entries), audience: foldAudience(entries) }
+  }
+
   /** Forgets the share: this store stops owning (and so seeding) it. */
   async forget(): Promise<void> {
     await rm(join(this.#store.layout.shares, `${this.record.key}.json`), { force: true })
@@ -98,6 +121,12 @@ export class Share {
   async close(): Promise<void> {
     await this.catalog.close()
   }
+}
+
+function allowEntry(audience: string[] | null): Buffer {
+  const peers = audience === null ? null : [...new Set(audience)]
+  if (peers && peers.length > MAX_ALLOWED) throw new HypershipError(ErrorCodes.TOO_LARGE, `an allow list holds at most ${MAX_ALLOWED} peers`)
+  return encodeEntry({ v: 1, op: 'allow', peers })
 }
 
 /** Every share this store owns. */

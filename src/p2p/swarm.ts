@@ -25,6 +25,20 @@ export interface NetworkOptions {
   fastPath?: boolean
   /** How long `openSwarm` waits for mDNS answers before creating the DHT, ms (default 2000). */
   lanWaitMs?: number
+  /**
+   * With `bootstrap`: this peer may be behind NAT, so let the DHT detect its
+   * reachability and hole-punch, instead of declaring itself reachable. Needs
+   * a DHT of at least 4 nodes to sample the NAT (`hypership bootstrap --nodes`).
+   */
+  nat?: boolean
+  /**
+   * A blind relay's public key (`hypership relay`): connections that hole
+   * punching cannot make (both NATs random) go through it, still end-to-end
+   * encrypted.
+   */
+  relay?: Buffer
+  /** The swarm's Noise key pair: this peer's identity (see identity.ts); a fresh one when absent. */
+  keyPair?: { publicKey: Buffer; secretKey: Buffer }
 }
 
 /** Parses `host:port[,host:port…]` (from `--bootstrap` or HYPERSHIP_BOOTSTRAP). */
@@ -49,14 +63,16 @@ export function parseBootstrap(value: string | string[] | undefined): string[] |
  * node declares itself reachable (`firewalled: false`). Without that, two
  * peers that both believe they are firewalled end up with half-open
  * connections on a NAT-less network: the client sees a connection, the
- * server never does. On the public DHT the default NAT detection stays.
+ * server never does. On the public DHT the default NAT detection stays, and
+ * `nat` asks for it on a private DHT too (peers behind NAT routers).
  */
 export function createSwarm(options: NetworkOptions): Hyperswarm {
   debug('creating swarm, bootstrap %s', options.bootstrap?.join(',') ?? '(public DHT)')
   if (!options.bootstrap) return new NetSwarm({}, options)
   // a DHT on loopback only: bind there too, so nothing listens beyond it
   const loopback = options.bootstrap.every((b) => /^(127\.|localhost:|\[::1\]:)/.test(b))
-  return new NetSwarm({ dht: new DHT({ bootstrap: options.bootstrap, firewalled: false, ...(loopback ? { host: '127.0.0.1' } : {}) }) }, options)
+  const dht = new DHT({ bootstrap: options.bootstrap, ...(options.nat ? {} : { firewalled: false }), ...(loopback ? { host: '127.0.0.1' } : {}) })
+  return new NetSwarm({ dht }, options)
 }
 
 /** Whether the options ask for LAN discovery (default: only when no bootstrap nodes are given). */
@@ -133,7 +149,7 @@ class NetSwarm extends Hyperswarm {
   readonly lan: { discovery: LanDiscovery; boot: BootstrapNode; address: string } | undefined
 
   constructor(opts: Hyperswarm.Options, options: NetworkOptions, lan?: NetSwarm['lan']) {
-    super(opts)
+    super({ ...opts, ...(options.keyPair ? { keyPair: options.keyPair } : {}), ...(options.relay ? { relayThrough: options.relay } : {}) })
     this.fastPath = new FastPath(this.keyPair)
     this.fastPathEnabled = options.fastPath !== false
     this.lan = lan
@@ -156,23 +172,25 @@ export interface BootstrapNode {
   close(): Promise<void>
 }
 
-/** DHT nodes a bootstrap process runs: one alone does not hold announcements reliably. */
+/** DHT nodes a bootstrap process runs by default: one alone does not hold announcements reliably. */
 const BOOTSTRAP_NODES = 3
 
 /**
  * Starts a small DHT on `host:port` (port 0 picks a free one) for networks
  * with no internet and for tests: a persistent, non-firewalled first node
- * that others bootstrap from, plus two more so announcements have a home.
- * It never contacts any other host.
+ * that others bootstrap from, plus more (`nodes` in all) so announcements
+ * have a home. Peers behind NAT sample their mapping from at least three
+ * DHT nodes besides the one they entered by before they hole-punch, so a
+ * network with NATs needs `nodes` ≥ 4. It never contacts any other host.
  */
-export async function startBootstrap(host = '127.0.0.1', port = 0): Promise<BootstrapNode> {
+export async function startBootstrap(host = '127.0.0.1', port = 0, count = BOOTSTRAP_NODES): Promise<BootstrapNode> {
   const nodes: DHT[] = []
   const first = new DHT({ ephemeral: false, firewalled: false, bootstrap: [], port, host })
   nodes.push(first)
   try {
     await first.fullyBootstrapped()
     const bootstrap = [{ host, port: first.address().port }]
-    while (nodes.length < BOOTSTRAP_NODES) {
+    while (nodes.length < count) {
       const node = new DHT({ ephemeral: false, firewalled: false, bootstrap, host })
       nodes.push(node)
       await node.fullyBootstrapped()

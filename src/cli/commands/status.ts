@@ -28,6 +28,7 @@ export async function handler(args: ArgumentsCamelCase<Args>): Promise<void> {
   }
   if (args.json) return out.json(s)
   out.result(`daemon pid ${s.pid}, up since ${s.startedAt}, store ${s.store}`)
+  out.result(`identity: ${s.id}`)
   out.result(`peers connected: ${s.connections}`)
   out.result(
     `traffic: up ${humanSize(s.uploadedBytes)} (${humanSize(s.uploadRate)}/s), down ${humanSize(s.downloadedBytes)} (${humanSize(s.downloadRate)}/s)`
@@ -35,10 +36,10 @@ export async function handler(args: ArgumentsCamelCase<Args>): Promise<void> {
   const { lan, transports } = s.network
   out.result(lan ? `lan: DHT node ${lan.bootstrap}, ${lan.nodes.length} other node(s) on the LAN` : 'lan: discovery off')
   out.result(`replication streams: ${transports.tcp} over the LAN fast path, ${transports.swarm} over the swarm`)
-  const rows = [['SHARE KEY', 'OWNER', 'BLOBS', 'IMAGES']]
+  const rows = [['SHARE KEY', 'OWNER', 'ACCESS', 'BLOBS', 'IMAGES']]
   for (const sh of s.shares) {
     const names = sh.images.flatMap((i) => i.names.map((n) => familiarName(parseReference(n))))
-    rows.push([sh.key, sh.owned ? 'this store' : 'received', String(sh.blobs), names.join(', ') || '-'])
+    rows.push([sh.key, sh.owned ? 'this store' : 'received', sh.allow ? `${sh.allow.length} peers` : 'anyone with the key', String(sh.blobs), names.join(', ') || '-'])
   }
   table(rows)
 }
