@@ -42,6 +42,8 @@ export async function startShare(store: string, sources: string[], bootstrap: st
 export interface ReceiveSummary {
   images: Array<{ digest: string; id: string; names: string[]; size: number }>
   bytesReceived: number
+  /** Bytes hashed again from the store in this run (absent before bytesHashed existed). */
+  bytesHashed?: number
   blobsFetched: number
   blobsSkipped: number
 }

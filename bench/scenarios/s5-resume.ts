@@ -24,6 +24,10 @@ export interface ResumeResult {
   missingBytes: number
   refetchedBytes: number
   blobsFetched: number
+  /** Bytes the second run read back and hashed (every blob it fetched, whole). */
+  rehashedBytes: number
+  /** Of those, bytes the first run had fetched already: what resuming hashes twice. */
+  rehashedHeldBytes: number
   /** Target: missing + one chunk per fetched blob. */
   allowanceBytes: number
   secondRunMs: number
@@ -50,11 +54,13 @@ export async function runResume(ctx: Context, image: BenchImage): Promise<Resume
       missingBytes,
       refetchedBytes: second.summary.bytesReceived,
       blobsFetched: second.summary.blobsFetched,
+      rehashedBytes: second.summary.bytesHashed ?? Number.NaN,
+      rehashedHeldBytes: Math.max(0, (second.summary.bytesHashed ?? Number.NaN) - second.summary.bytesReceived),
       allowanceBytes: missingBytes + second.summary.blobsFetched * MiB,
       secondRunMs: second.ms,
       firstRunMs: first.ms
     }
-    ctx.log(`  killed at ${result.killedAtBytes}, held ${result.heldBytes}, fetched again ${result.refetchedBytes} (missing ${missingBytes})`)
+    ctx.log(`  killed at ${result.killedAtBytes}, held ${result.heldBytes}, fetched again ${result.refetchedBytes} (missing ${missingBytes}), hashed ${result.rehashedBytes} (${result.rehashedHeldBytes} held before)`)
     return result
   } finally {
     await sharer.proc.stop()

@@ -52,6 +52,12 @@ export interface ReceiveResult {
   images: ImageRecord[]
   /** Bytes of verified chunks fetched from peers in this run. */
   bytesReceived: number
+  /**
+   * Bytes read back from the store and hashed (sha256, diff_id) in this run:
+   * every blob it fetched, whole, including chunks an interrupted run had
+   * already fetched. Blobs verified before are not hashed again.
+   */
+  bytesHashed: number
   /** Blobs skipped because the store already held them. */
   blobsSkipped: number
   blobsFetched: number
@@ -86,7 +92,7 @@ export async function receive(store: Store, shareKey: string, options: ReceiveOp
   seeder.access.set(grant, [key], await heldAudience(store, key))
   const tx = await store.beginImport()
   let catalog: Hypercore | undefined
-  const stats = { bytes: 0, peers: new Map<string, number>(), transports: { tcp: 0, swarm: 0 }, skipped: 0, fetched: 0 }
+  const stats = { bytes: 0, hashed: 0, peers: new Map<string, number>(), transports: { tcp: 0, swarm: 0 }, skipped: 0, fetched: 0 }
   try {
     emit({ type: 'searching', key: shareKey })
     catalog = store.blobs.cores.get({ key })
@@ -154,7 +160,7 @@ export async function receive(store: Store, shareKey: string, options: ReceiveOp
       await options.seeder.seed(catalog)
       catalog = undefined
     }
-    return { images: records, bytesReceived: stats.bytes, blobsSkipped: stats.skipped, blobsFetched: stats.fetched, peers: [...stats.peers.keys()], bytesByPeer: Object.fromEntries(stats.peers), bytesByTransport: stats.transports }
+    return { images: records, bytesReceived: stats.bytes, bytesHashed: stats.hashed, blobsSkipped: stats.skipped, blobsFetched: stats.fetched, peers: [...stats.peers.keys()], bytesByPeer: Object.fromEntries(stats.peers), bytesByTransport: stats.transports }
   } catch (err) {
     await tx.abort()
     if (options.signal?.aborted) throw new HypershipError(ErrorCodes.ABORTED, 'receive cancelled; what arrived is kept for the next run', { cause: err })
@@ -270,7 +276,7 @@ async function fetchBlob(
   entry: BlobEntry,
   limits: { stallTimeout: number; signal?: AbortSignal | undefined },
   emit: (e: ReceiveEvent) => void,
-  stats: { bytes: number; peers: Map<string, number>; transports: { tcp: number; swarm: number } },
+  stats: { bytes: number; hashed: number; peers: Map<string, number>; transports: { tcp: number; swarm: number } },
   diffIds: Map<string, string>
 ): Promise<void> {
   if (entry.size === 0) {
@@ -298,6 +304,7 @@ async function fetchBlob(
       throw new HypershipError(ErrorCodes.PEER_INVALID, `core for ${entry.digest} has ${core.byteLength} bytes, catalog says ${entry.size}`)
     }
     const diffId = await verifyDownloaded(store, entry)
+    stats.hashed += entry.size
     diffIds.set(entry.digest, diffId)
     // a verified blob joins the store at once, so a receive that fails later
     // (or is killed) never fetches or hashes it again; `gc` drops it if no

@@ -49,11 +49,14 @@ test('a receive killed with SIGKILL halfway resumes: the second run fetches abou
   const second = await hypership(['receive', key, '--store', store, '--json', '--timeout', '30'], net)
   assert.equal(second.code, 0, second.stderr)
   const events = second.stdout.trim().split('\n').map((l) => JSON.parse(l) as { type: string; digest?: string })
-  const summary = events.at(-1) as unknown as { bytesReceived: number; blobsSkipped: number; images: Array<{ id: string }> }
+  const summary = events.at(-1) as unknown as { bytesReceived: number; bytesHashed: number; blobsSkipped: number; images: Array<{ id: string }> }
   // blobs verified before the kill are in the store already: neither fetched nor hashed again
   assert.ok(verifiedBefore.has(small.digest), 'the small layer was verified before the kill')
   const again = events.filter((e) => e.type === 'verified' && verifiedBefore.has(e.digest ?? '')).map((e) => e.digest)
   assert.deepEqual(again, [], 'no blob verified in the first run is verified again')
+  // only the blob in flight at the kill is read back and hashed, from its first byte
+  assert.ok(summary.bytesHashed >= layer.blob.length, `hashed ${summary.bytesHashed}, the big layer alone is ${layer.blob.length}`)
+  assert.ok(summary.bytesHashed < layer.blob.length + small.blob.length, `hashed ${summary.bytesHashed}: more than the blob in flight`)
   assert.ok(summary.blobsSkipped >= verifiedBefore.size, `${summary.blobsSkipped} blobs skipped, ${verifiedBefore.size} were verified before`)
   assert.equal(summary.images[0]?.id, image.configDigest)
   const missing = total - seen

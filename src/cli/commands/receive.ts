@@ -69,6 +69,7 @@ export async function handler(args: ArgumentsCamelCase<Args>): Promise<void> {
       type: 'summary',
       images: result.images.map((r) => ({ digest: r.digest, id: r.config, names: r.tags, size: r.size })),
       bytesReceived: result.bytesReceived,
+      bytesHashed: result.bytesHashed,
       blobsFetched: result.blobsFetched,
       blobsSkipped: result.blobsSkipped,
       peers: result.peers,
