@@ -1,21 +1,15 @@
 import assert from 'node:assert/strict'
-import { execFile } from 'node:child_process'
 import { stat } from 'node:fs/promises'
 import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
-import { promisify } from 'node:util'
 import { before, test } from 'node:test'
 import { hypership, localDht, start } from '../helpers/cli.js'
+import { buildSampleImage } from '../helpers/sample.js'
 import { tmpdir } from '../helpers/tmp.js'
 
-const run = promisify(execFile)
-const BUILD = fileURLToPath(new URL('../../../scripts/build-sample-image.sh', import.meta.url))
 let sampleTar = ''
 const sampleDir = tmpdir()
 before(async () => {
-  const dir = await sampleDir
-  await run('bash', [BUILD, dir])
-  sampleTar = join(dir, 'sample.docker.tar')
+  sampleTar = (await buildSampleImage(await sampleDir)).tar
 })
 
 interface Status {

@@ -1,16 +1,11 @@
 import assert from 'node:assert/strict'
-import { execFile } from 'node:child_process'
 import { join } from 'node:path'
-import { promisify } from 'node:util'
-import { fileURLToPath } from 'node:url'
 import { before, test } from 'node:test'
 import { hypership, localDht, start } from '../helpers/cli.js'
 import { startDockerd, type Dockerd } from '../helpers/dockerd.js'
 import { skopeoInspect } from '../helpers/skopeo.js'
+import { buildSampleImage } from '../helpers/sample.js'
 import { tmpdir } from '../helpers/tmp.js'
-
-const run = promisify(execFile)
-const BUILD = fileURLToPath(new URL('../../../scripts/build-sample-image.sh', import.meta.url))
 
 interface Sample {
   dir: string
@@ -22,11 +17,10 @@ interface Sample {
 let sample: Sample
 const sampleDir = tmpdir()
 before(async () => {
-  const dir = await sampleDir
-  const { stdout } = await run('bash', [BUILD, dir])
-  const field = (name: string) => new RegExp(`^${name}\\s+(sha256:[a-f0-9]{64})$`, 'm').exec(stdout)?.[1] ?? ''
-  sample = { dir, manifest: field('manifest-digest'), config: field('config-digest'), diffId: field('diff-id') }
-  assert.match(sample.config, /^sha256:/, stdout)
+  const built = await buildSampleImage(await sampleDir)
+  const d = built.digests
+  sample = { dir: built.dir, manifest: d['manifest-digest'] ?? '', config: d['config-digest'] ?? '', diffId: d['diff-id'] ?? '' }
+  assert.match(sample.config, /^sha256:/, JSON.stringify(d))
 })
 
 test('share in one process, receive in another: same image, verified, loadable by docker', async (t) => {

@@ -284,3 +284,10 @@ export async function findExecutable(
   }
   return null
 }
+
+/** Runs the docker client against `d` and returns its trimmed stdout; a non-zero exit fails the test with stderr. */
+export async function dockerOk(d: Dockerd, args: string[]): Promise<string> {
+  const r = await d.docker(args)
+  if (r.code !== 0) throw new Error(`docker ${args.join(' ')} exited ${r.code}: ${r.stderr}`)
+  return r.stdout.trim()
+}

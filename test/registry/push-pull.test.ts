@@ -1,21 +1,17 @@
 import assert from 'node:assert/strict'
-import { execFile } from 'node:child_process'
 import { readFile, readdir, writeFile } from 'node:fs/promises'
 import http from 'node:http'
 import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
-import { promisify } from 'node:util'
 import { after, before, describe, test } from 'node:test'
 import { sha256 } from '../../src/image/digest.js'
 import { hypership } from '../helpers/cli.js'
 import { errorCode, registryDaemon as daemonOn, request } from '../helpers/registry.js'
-import { type Dockerd, startDockerd } from '../helpers/dockerd.js'
+import { type Dockerd, dockerOk, startDockerd } from '../helpers/dockerd.js'
 import { skopeo } from '../helpers/skopeo.js'
 import { syntheticImage } from '../helpers/synthetic.js'
+import { buildSampleImage } from '../helpers/sample.js'
 import { tmpdir } from '../helpers/tmp.js'
 
-const run = promisify(execFile)
-const BUILD = fileURLToPath(new URL('../../../scripts/build-sample-image.sh', import.meta.url))
 // nothing networked is used, but a daemon must never reach for the public DHT
 const NET = { HYPERSHIP_BOOTSTRAP: '127.0.0.1:1' }
 
@@ -23,18 +19,12 @@ let dockerd: Dockerd
 let sampleTar = ''
 const sampleDir = tmpdir()
 before(async () => {
-  const dir = await sampleDir
-  await run('bash', [BUILD, dir])
-  sampleTar = join(dir, 'sample.docker.tar')
+  sampleTar = (await buildSampleImage(await sampleDir)).tar
   dockerd = await startDockerd()
 })
 after(() => dockerd?.stop())
 
-async function docker(args: string[]): Promise<string> {
-  const r = await dockerd.docker(args)
-  assert.equal(r.code, 0, `docker ${args.join(' ')}: ${r.stderr}`)
-  return r.stdout.trim()
-}
+const docker = (args: string[]) => dockerOk(dockerd, args)
 
 const registryDaemon = (store: string, extra: string[] = []) => daemonOn(store, NET, extra)
 

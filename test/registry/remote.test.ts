@@ -1,35 +1,25 @@
 import assert from 'node:assert/strict'
-import { execFile } from 'node:child_process'
 import { mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
-import { promisify } from 'node:util'
 import { after, before, test } from 'node:test'
 import { hypership, localDht } from '../helpers/cli.js'
-import { type Dockerd, findExecutable, runCommand, startDockerd } from '../helpers/dockerd.js'
+import { type Dockerd, dockerOk, findExecutable, runCommand, startDockerd } from '../helpers/dockerd.js'
 import { errorCode, registryDaemon, request } from '../helpers/registry.js'
 import { skopeo } from '../helpers/skopeo.js'
+import { buildSampleImage } from '../helpers/sample.js'
 import { tmpdir } from '../helpers/tmp.js'
 
-const run = promisify(execFile)
-const BUILD = fileURLToPath(new URL('../../../scripts/build-sample-image.sh', import.meta.url))
 
 let dockerd: Dockerd
 let sampleTar = ''
 const sampleDir = tmpdir()
 before(async () => {
-  const dir = await sampleDir
-  await run('bash', [BUILD, dir])
-  sampleTar = join(dir, 'sample.docker.tar')
+  sampleTar = (await buildSampleImage(await sampleDir)).tar
   dockerd = await startDockerd()
 })
 after(() => dockerd?.stop())
 
-async function docker(args: string[]): Promise<string> {
-  const r = await dockerd.docker(args)
-  assert.equal(r.code, 0, `docker ${args.join(' ')}: ${r.stderr}`)
-  return r.stdout.trim()
-}
+const docker = (args: string[]) => dockerOk(dockerd, args)
 
 test('a second daemon given the first one\'s share key serves ALIAS/app:v1 to docker, skopeo and podman, fetched from the peer on demand', async () => {
   const dht = await localDht()
