@@ -1,5 +1,6 @@
 import { inspectStream } from '../archive/inspector.js'
 import type Hypercore from 'hypercore'
+import type { Readable } from 'node:stream'
 import { ErrorCodes, HypershipError, hasCode } from '../errors.js'
 import { canonicalTag } from '../image/reference.js'
 import { logger } from '../log.js'
@@ -295,15 +296,23 @@ async function fetchBlob(
     emit({ type: 'chunk', digest: entry.digest, bytes, peer })
   }
   core.on('download', onDownload)
+  // the sha256/diff_id pass reads each block as soon as it is in, so hashing
+  // overlaps the download instead of re-reading the blob after it
+  const blocks = core.createReadStream({ start: 0, end: entry.blocks, wait: true })
+  const checking = verifyDownloaded(store, entry, blocks)
+  checking.catch(() => {})
+  // ends the download loop however this function leaves
+  const done = new AbortController()
+  const signal = limits.signal ? AbortSignal.any([limits.signal, done.signal]) : done.signal
   try {
     emit({ type: 'blob', digest: entry.digest, size: entry.size, have: await heldBytes(core, entry) })
     // the range is known from the catalog, so the download starts before any
     // peer has told us the core's length; the Merkle proofs check it
-    await downloadAll(core, entry, () => last, limits.stallTimeout, limits.signal)
+    await Promise.race([downloadAll(core, entry, () => last, limits.stallTimeout, signal), checking])
     if (core.length !== entry.blocks || core.byteLength !== entry.size) {
       throw new HypershipError(ErrorCodes.PEER_INVALID, `core for ${entry.digest} has ${core.byteLength} bytes, catalog says ${entry.size}`)
     }
-    const diffId = await verifyDownloaded(store, entry)
+    const diffId = await checking
     stats.hashed += entry.size
     diffIds.set(entry.digest, diffId)
     // a verified blob joins the store at once, so a receive that fails later
@@ -313,7 +322,9 @@ async function fetchBlob(
     tx.adopt(entry)
     emit({ type: 'verified', digest: entry.digest })
   } finally {
+    done.abort()
     core.off('download', onDownload)
+    blocks.destroy()
     await core.close().catch(() => {})
   }
 }
@@ -362,12 +373,17 @@ async function heldBytes(core: Hypercore, entry: BlobEntry): Promise<number> {
 }
 
 /**
- * Hashes the downloaded blob (a mismatch means the sharer published a lie)
- * and returns its uncompressed digest, measured in the same pass.
+ * Hashes the blob's blocks as they arrive (a mismatch means the sharer
+ * published a lie) and returns its uncompressed digest, measured in the same
+ * pass. A resumed blob is hashed from its first block again: Node's sha256
+ * and inflate states cannot be saved across processes (docs/protocol.md).
  */
-async function verifyDownloaded(store: Store, entry: BlobEntry): Promise<string> {
+async function verifyDownloaded(store: Store, entry: BlobEntry, blocks: Readable): Promise<string> {
   try {
-    return (await inspectStream(store.blobs.openEntry(entry), `blob ${entry.digest}`)).diffId
+    const seen = await inspectStream(blocks, `blob ${entry.digest}`)
+    if (seen.size !== entry.size) throw new HypershipError(ErrorCodes.SIZE_MISMATCH, `blob ${entry.digest} has ${seen.size} bytes, expected ${entry.size}`)
+    if (seen.digest !== entry.digest) throw new HypershipError(ErrorCodes.DIGEST_MISMATCH, `blob ${entry.digest} hashes to ${seen.digest}`)
+    return seen.diffId
   } catch (err) {
     if (!hasCode(err, ErrorCodes.DIGEST_MISMATCH) && !hasCode(err, ErrorCodes.SIZE_MISMATCH)) throw err
     await store.blobs.purgeCore({ key: entry.key })
