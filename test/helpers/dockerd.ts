@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process'
+import { spawn } from 'node:child_process'
 import { constants } from 'node:fs'
 import {
   access,
@@ -8,8 +8,8 @@ import {
   rm,
   writeFile
 } from 'node:fs/promises'
-import http from 'node:http'
 import path from 'node:path'
+import { supervise } from './service.js'
 
 /** What a finished command printed; a non-zero `code` is not thrown. */
 export interface CommandResult {
@@ -35,9 +35,6 @@ export interface Dockerd {
 const DOCKER_CLIENT = '/usr/bin/docker'
 const READY_TIMEOUT_MS = 30_000
 const STOP_TIMEOUT_MS = 15_000
-
-const running = new Set<ChildProcess>()
-let exitHookInstalled = false
 
 /**
  * Starts a dockerd (vfs storage, no iptables, no bridge) in a fresh directory
@@ -87,16 +84,7 @@ export async function startDockerd(): Promise<Dockerd> {
   )
   await log.close()
 
-  let alive = true
-  const exited = new Promise<void>((resolve) => {
-    child.once('exit', () => resolve())
-    child.once('error', () => resolve())
-  }).then(() => {
-    alive = false
-    running.delete(child)
-  })
-  track(child)
-
+  const service = supervise(child)
   const clientEnv = clientEnvironment(path.join(dir, 'client'))
   let stopping: Promise<void> | null = null
 
@@ -107,16 +95,9 @@ export async function startDockerd(): Promise<Dockerd> {
       runCommand(DOCKER_CLIENT, ['-H', host, ...args], clientEnv),
     stop() {
       stopping ??= (async () => {
-        if (alive) {
-          child.kill('SIGTERM')
-          if (!(await within(exited, STOP_TIMEOUT_MS))) {
-            child.kill('SIGKILL')
-            await killPidFile(
-              path.join(dir, 'exec', 'containerd', 'containerd.pid')
-            )
-            await exited
-          }
-        }
+        await service.terminate(STOP_TIMEOUT_MS, () =>
+          killPidFile(path.join(dir, 'exec', 'containerd', 'containerd.pid'))
+        )
         await unmountUnder(dir)
         await rm(dir, { recursive: true, force: true })
       })()
@@ -124,17 +105,11 @@ export async function startDockerd(): Promise<Dockerd> {
     }
   }
 
-  const deadline = Date.now() + READY_TIMEOUT_MS
-  while (!(await ping(socketPath))) {
-    if (!alive || Date.now() > deadline) {
-      const tail = await logTail(logPath)
-      await handle.stop()
-      const why = alive
-        ? `did not answer _ping within ${READY_TIMEOUT_MS / 1000} s`
-        : 'exited during startup'
-      throw new Error(`startDockerd: dockerd ${why}; log tail:\n${tail}`)
-    }
-    await sleep(100)
+  try {
+    await service.ready(socketPath, logPath, READY_TIMEOUT_MS, 'startDockerd: dockerd')
+  } catch (err) {
+    await handle.stop()
+    throw err
   }
   return handle
 }
@@ -144,19 +119,6 @@ function missing(what: string): Error {
     `startDockerd: ${what} not found; install Debian's docker.io ` +
       '(apt-get install docker.io) or run scripts/test.sh'
   )
-}
-
-// A test that forgets stop() must not leave a daemon behind, nor keep the
-// test process alive waiting for one.
-function track(child: ChildProcess): void {
-  running.add(child)
-  child.unref()
-  if (exitHookInstalled) return
-
-  exitHookInstalled = true
-  process.once('exit', () => {
-    for (const c of running) c.kill('SIGTERM')
-  })
 }
 
 function clientEnvironment(configDir: string): NodeJS.ProcessEnv {
@@ -195,40 +157,6 @@ export function runCommand(
   })
 }
 
-function ping(socketPath: string): Promise<boolean> {
-  return new Promise((resolve) => {
-    const req = http.get(
-      { socketPath, path: '/_ping', agent: false, timeout: 2000 },
-      (res) => {
-        res.resume()
-        resolve(res.statusCode === 200)
-      }
-    )
-    req.once('error', () => resolve(false))
-    req.once('timeout', () => {
-      req.destroy()
-      resolve(false)
-    })
-  })
-}
-
-/** Resolves true if `p` settles within `ms`, false otherwise. */
-async function within(p: Promise<unknown>, ms: number): Promise<boolean> {
-  let timer: NodeJS.Timeout | undefined
-  const timeout = new Promise<boolean>((resolve) => {
-    timer = setTimeout(() => resolve(false), ms)
-  })
-  try {
-    return await Promise.race([p.then(() => true), timeout])
-  } finally {
-    clearTimeout(timer)
-  }
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms))
-}
-
 async function killPidFile(file: string): Promise<void> {
   const pid = Number((await readFile(file, 'utf8').catch(() => '')).trim())
   if (!Number.isInteger(pid) || pid <= 0) return
@@ -255,11 +183,6 @@ async function unmountUnder(dir: string): Promise<void> {
     .filter((p) => p.startsWith(dir + '/'))
     .sort((a, b) => b.length - a.length)
   for (const p of points) await runCommand('umount', ['-l', p], process.env)
-}
-
-async function logTail(file: string): Promise<string> {
-  const text = await readFile(file, 'utf8').catch(() => '')
-  return text.split('\n').slice(-20).join('\n')
 }
 
 async function isExecutable(file: string): Promise<boolean> {

@@ -1,7 +1,7 @@
-import { type ChildProcess, execFile, execFileSync, spawn } from 'node:child_process'
+import { type ChildProcess, execFile, execFileSync } from 'node:child_process'
 import { once } from 'node:events'
 import { promisify } from 'node:util'
-import { BIN } from './cli.js'
+import { type RunResult, type Running, hypership, start } from './cli.js'
 
 const run = promisify(execFile)
 
@@ -25,9 +25,9 @@ export interface NatNet {
   nat1: string
   nat2: string
   /** Starts `hypership ARGS` in namespace `ns`; resolves with its first stdout line. Killed by destroy(). */
-  start(ns: string, args: string[], env?: NodeJS.ProcessEnv): Promise<{ child: ChildProcess; firstLine: string; stderr(): string }>
+  start(ns: string, args: string[], env?: NodeJS.ProcessEnv): Promise<Running>
   /** Runs `hypership ARGS` in `ns` to completion. */
-  hypership(ns: string, args: string[], env?: NodeJS.ProcessEnv, timeoutMs?: number): Promise<{ code: number | null; stdout: string; stderr: string }>
+  hypership(ns: string, args: string[], env?: NodeJS.ProcessEnv, timeoutMs?: number): Promise<RunResult>
   /** Runs a command in `ns`, returns stdout. */
   exec(ns: string, argv: string[]): Promise<string>
   /** Kills what start() started, then deletes every namespace. Safe to call twice. */
@@ -102,50 +102,18 @@ export async function natNet(tag: string): Promise<NatNet> {
     throw err
   }
 
-  const spawnIn = (n: string, args: string[], env: NodeJS.ProcessEnv) => {
-    const child = spawn('ip', ['netns', 'exec', n, process.execPath, BIN, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
-    children.add(child)
-    child.once('exit', () => children.delete(child))
-    return child
-  }
   return {
     ns,
     publicHost: '198.18.0.1',
     nat1: '198.18.0.11',
     nat2: '198.18.0.12',
     async start(n, args, env = {}) {
-      const child = spawnIn(n, args, env)
-      let stderr = ''
-      child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d))
-      const firstLine = await new Promise<string>((resolve, reject) => {
-        let buf = ''
-        const timer = setTimeout(() => reject(new Error(`no output from hypership ${args.join(' ')}: ${stderr}`)), 60_000)
-        child.stdout!.setEncoding('utf8').on('data', (d: string) => {
-          buf += d
-          const nl = buf.indexOf('\n')
-          if (nl !== -1) {
-            clearTimeout(timer)
-            resolve(buf.slice(0, nl))
-          }
-        })
-        child.once('exit', (code) => {
-          clearTimeout(timer)
-          reject(new Error(`hypership ${args.join(' ')} exited ${code}: ${stderr}`))
-        })
-      })
-      return { child, firstLine, stderr: () => stderr }
+      const running = await start(args, env, 60_000, { netns: n })
+      children.add(running.child)
+      running.child.once('exit', () => children.delete(running.child))
+      return running
     },
-    async hypership(n, args, env = {}, timeoutMs = 120_000) {
-      const child = spawnIn(n, args, env)
-      const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs)
-      let stdout = ''
-      let stderr = ''
-      child.stdout!.setEncoding('utf8').on('data', (d: string) => (stdout += d))
-      child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d))
-      const [code] = (await once(child, 'close')) as [number | null]
-      clearTimeout(timer)
-      return { code, stdout, stderr }
-    },
+    hypership: (n, args, env = {}, timeoutMs = 120_000) => hypership(args, env, timeoutMs, { netns: n }),
     async exec(n, argv) {
       return (await inNs(n, ...argv)).stdout
     },

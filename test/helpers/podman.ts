@@ -1,8 +1,8 @@
-import { spawn, type ChildProcess } from 'node:child_process'
-import { mkdir, mkdtemp, open, readFile, rm } from 'node:fs/promises'
-import http from 'node:http'
+import { spawn } from 'node:child_process'
+import { mkdir, mkdtemp, open, rm } from 'node:fs/promises'
 import path from 'node:path'
 import { type CommandResult, findExecutable, runCommand } from './dockerd.js'
+import { supervise } from './service.js'
 
 /** A private `podman system service` (Docker-compatible API). The caller must `stop()` it. */
 export interface Podman {
@@ -17,8 +17,6 @@ export interface Podman {
 
 const READY_TIMEOUT_MS = 30_000
 const STOP_TIMEOUT_MS = 15_000
-const running = new Set<ChildProcess>()
-let exitHookInstalled = false
 
 /**
  * Starts podman's API service on a socket in a fresh directory under /tmp,
@@ -53,15 +51,7 @@ export async function startPodman(): Promise<Podman> {
   const log = await open(logPath, 'w')
   const child = spawn(podman, [...global, 'system', 'service', '--time=0', host], { stdio: ['ignore', log.fd, log.fd], env })
   await log.close()
-  let alive = true
-  const exited = new Promise<void>((resolve) => {
-    child.once('exit', () => resolve())
-    child.once('error', () => resolve())
-  }).then(() => {
-    alive = false
-    running.delete(child)
-  })
-  track(child)
+  const service = supervise(child)
 
   let stopping: Promise<void> | null = null
   const handle: Podman = {
@@ -70,51 +60,18 @@ export async function startPodman(): Promise<Podman> {
     podman: (args) => runCommand(podman, [...global, ...args], env),
     stop() {
       stopping ??= (async () => {
-        if (alive) {
-          child.kill('SIGTERM')
-          const timer = setTimeout(() => child.kill('SIGKILL'), STOP_TIMEOUT_MS)
-          await exited
-          clearTimeout(timer)
-        }
+        await service.terminate(STOP_TIMEOUT_MS)
         await rm(dir, { recursive: true, force: true })
       })()
       return stopping
     }
   }
 
-  const deadline = Date.now() + READY_TIMEOUT_MS
-  while (!(await ping(socketPath))) {
-    if (!alive || Date.now() > deadline) {
-      const tail = (await readFile(logPath, 'utf8').catch(() => '')).split('\n').slice(-20).join('\n')
-      await handle.stop()
-      throw new Error(`startPodman: podman system service ${alive ? 'did not answer _ping' : 'exited during startup'}; log tail:\n${tail}`)
-    }
-    await new Promise((resolve) => setTimeout(resolve, 100))
+  try {
+    await service.ready(socketPath, logPath, READY_TIMEOUT_MS, 'startPodman: podman system service')
+  } catch (err) {
+    await handle.stop()
+    throw err
   }
   return handle
-}
-
-// a test that forgets stop() must not leave the service behind
-function track(child: ChildProcess): void {
-  running.add(child)
-  child.unref()
-  if (exitHookInstalled) return
-  exitHookInstalled = true
-  process.once('exit', () => {
-    for (const c of running) c.kill('SIGTERM')
-  })
-}
-
-function ping(socketPath: string): Promise<boolean> {
-  return new Promise((resolve) => {
-    const req = http.get({ socketPath, path: '/_ping', agent: false, timeout: 2000 }, (res) => {
-      res.resume()
-      resolve(res.statusCode === 200)
-    })
-    req.once('error', () => resolve(false))
-    req.once('timeout', () => {
-      req.destroy()
-      resolve(false)
-    })
-  })
 }
