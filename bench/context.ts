@@ -48,6 +48,8 @@ export interface Sample {
   catalogMs?: number
   /** hypership only: the receive command alone, spawn to exit. */
   receiveMs?: number
+  /** hypership only: the share of chunk bytes that came over the TCP fast path rather than the swarm's UDX. */
+  fastPathShare?: number
 }
 
 /** Repeated samples of one method, summarised. */

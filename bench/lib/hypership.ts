@@ -46,6 +46,14 @@ export interface ReceiveSummary {
   bytesHashed?: number
   blobsFetched: number
   blobsSkipped: number
+  /** Chunk bytes by connection type: the TCP fast path or the swarm's UDX (absent before the fast path existed). */
+  bytesByTransport?: { tcp: number; swarm: number }
+}
+
+/** The share of a receive's chunk bytes that came over the TCP fast path, or NaN when not reported. */
+export function fastPathShare(summary: ReceiveSummary | undefined): number {
+  const t = summary?.bytesByTransport
+  return t && t.tcp + t.swarm > 0 ? t.tcp / (t.tcp + t.swarm) : NaN
 }
 
 /** What one `hypership receive --json` run showed. */

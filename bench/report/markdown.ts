@@ -124,6 +124,14 @@ export async function writeReport(r: Results, docsDir: string): Promise<void> {
           (floor?.mibps.n ? `, ${pct(recvMiBps / floor.mibps.median)} of the raw-hypercore floor (${f1(floor.mibps.median)} MiB/s).` : '.'),
         ''
       )
+      const shares = hs.samples.map((s) => s.fastPathShare ?? NaN).filter(Number.isFinite)
+      if (shares.length) {
+        body.push(
+          `hypership picks its transport itself: between two processes on one host its TCP fast path carried ${shares.map(pct).join(', ')} of the chunk bytes in the repeats (the rest came over the swarm's UDX connection before the fast path was up). ` +
+            'The raw-hypercore floor replicates over the swarm connection alone, so it is the floor of the UDX path, not of the fast path.',
+          ''
+        )
+      }
       targets.push({
         scenario: '1',
         target: '≥ 250 MiB/s end to end',
@@ -153,6 +161,8 @@ export async function writeReport(r: Results, docsDir: string): Promise<void> {
     )
     for (const [k, v] of Object.entries(l.mibps)) body.push(`| ${k} | ${spread(v)} | ${pct(v.median / l.linkMiBps)} |`)
     body.push('')
+    const shares = (l.fastPathShare ?? []).filter(Number.isFinite)
+    if (shares.length) body.push(`hypership picked its transport itself (no flags): the TCP fast path carried ${shares.map(pct).join(', ')} of the chunk bytes in the repeats, the swarm's UDX connection the rest.`, '')
     const hs = l.mibps['hypership receive']!
     const util = hs.median / l.linkMiBps
     targets.push({

@@ -8,7 +8,7 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { Context, MethodResult, Sample } from '../context.js'
 import type { BenchImage } from '../images/build.js'
-import { receive, startShare } from '../lib/hypership.js'
+import { fastPathShare, receive, startShare } from '../lib/hypership.js'
 import { Proc, now, run } from '../lib/proc.js'
 import { startRegistry } from '../lib/registry.js'
 import { MiB, type Summary, mibps, summarize } from '../lib/stats.js'
@@ -61,7 +61,8 @@ function hypershipMethod(id: string, label: string, done: string, mode: 'store' 
           cpuSeconds: { sharer: sharer.proc.usage.cpuSeconds, receiver: r.cpuSeconds },
           writtenMiB: { sharer: sharer.proc.usage.writeBytes / MiB, receiver: r.writeBytes / MiB },
           firstChunkMs: r.firstChunkMs,
-          catalogMs: r.catalogMs
+          catalogMs: r.catalogMs,
+          fastPathShare: fastPathShare(r.summary)
         }
       } finally {
         await sharer.proc.stop()

@@ -9,7 +9,7 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { Context } from '../context.js'
 import type { BenchImage } from '../images/build.js'
-import { receive, startDht, startShare } from '../lib/hypership.js'
+import { fastPathShare, receive, startDht, startShare } from '../lib/hypership.js'
 import { linkedPair } from '../lib/netns.js'
 import { Proc } from '../lib/proc.js'
 import { MiB, type Summary, mibps, summarize } from '../lib/stats.js'
@@ -22,6 +22,8 @@ export interface LinkResult {
   linkMiBps: number
   /** MiB/s by method: hypership receive phase, raw hypercore, TCP. */
   mibps: Record<string, Summary>
+  /** Per repeat: the share of hypership's chunk bytes that went over the TCP fast path. */
+  fastPathShare?: number[]
   error?: string
 }
 
@@ -30,11 +32,13 @@ const peer = (name: string) => fileURLToPath(new URL(`../peers/${name}.js`, impo
 export async function runLink(ctx: Context, image: BenchImage): Promise<LinkResult> {
   const linkMiBps = (RATE_MBIT * 1e6) / 8 / MiB
   const values: Record<string, number[]> = { 'hypership receive': [], 'raw hypercore': [], 'TCP copy': [] }
+  const fastPath: number[] = []
   const result = (error?: string): LinkResult => ({
     image: image.name,
     rateMbit: RATE_MBIT,
     linkMiBps,
     mibps: Object.fromEntries(Object.entries(values).map(([k, v]) => [k, summarize(v)])),
+    fastPathShare: fastPath,
     ...(error ? { error } : {})
   })
   const pair = await linkedPair(`hsb${process.pid}`, process.pid % 250, RATE_MBIT)
@@ -51,6 +55,7 @@ export async function runLink(ctx: Context, image: BenchImage): Promise<LinkResu
           const recv = await receive(join(dir, 'b'), sharer.key, dht.address, { ns: pair.b.ns })
           if (recv.code !== 0) throw new Error(`receive in ${pair.b.ns} exited ${recv.code}: ${recv.stderr.slice(-400)}`)
           values['hypership receive']!.push(mibps(image.imageSize, recv.ms))
+          fastPath.push(fastPathShare(recv.summary))
         } finally {
           await sharer.proc.stop()
         }
