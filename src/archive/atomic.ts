@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto'
-import { mkdir, readdir, rename, rm, rmdir, stat } from 'node:fs/promises'
-import { basename, dirname, join } from 'node:path'
+import { lstat, mkdir, readdir, readlink, realpath, rename, rm, rmdir, stat } from 'node:fs/promises'
+import { basename, dirname, join, resolve } from 'node:path'
 import { ErrorCodes, HypershipError, wrap } from '../errors.js'
 
 function tempBeside(target: string): string {
@@ -19,12 +19,44 @@ async function isEmptyDir(path: string): Promise<boolean | undefined> {
 }
 
 /**
+ * Where a file write to `target` really lands: a symlink is followed (also
+ * one whose target does not exist yet), so it is its target that gets
+ * replaced, not the link.
+ */
+async function followLinks(target: string): Promise<string> {
+  let path = target
+  for (let hops = 0; hops < 40; hops++) {
+    const st = await lstat(path).catch(() => undefined)
+    if (!st?.isSymbolicLink()) return path
+    const real = await realpath(path).catch(() => undefined)
+    if (real) return real
+    path = resolve(dirname(path), await readlink(path))
+  }
+  throw new HypershipError(ErrorCodes.IO, `cannot write ${target}: too many levels of symbolic links`)
+}
+
+/**
  * Writes a file or directory all-or-nothing: `fill` writes a temporary path
  * beside `target`, which is then renamed into place; on any error the
- * temporary path is removed. A file target is replaced; a directory target
- * must be absent or empty.
+ * temporary path is removed. A file target is replaced (through a symlink:
+ * its target); a directory target must be absent or empty. A file target
+ * that exists and is not a regular file (a device such as /dev/null, a FIFO,
+ * a socket) is written straight through instead: there is nothing to rename
+ * over it, and it must not be replaced by a file.
  */
 export async function writeAtomically(target: string, kind: 'file' | 'dir', fill: (tmp: string) => Promise<void>): Promise<void> {
+  if (kind === 'file') {
+    // stat follows links as open() will, /proc's magic ones (/dev/stdout) included
+    const existing = await stat(target).catch(() => undefined)
+    if (existing?.isDirectory()) throw new HypershipError(ErrorCodes.IO, `cannot write ${target}: it is a directory`)
+    if (existing && !existing.isFile()) {
+      await fill(target).catch((err: unknown) => {
+        throw err instanceof HypershipError ? err : wrap(err, `writing ${target}`)
+      })
+      return
+    }
+    target = await followLinks(target)
+  }
   const parent = await stat(dirname(target)).catch(() => undefined)
   if (!parent?.isDirectory()) throw new HypershipError(ErrorCodes.IO, `cannot write ${target}: ${dirname(target)} is not a directory`)
   const tmp = tempBeside(target)

@@ -1,6 +1,7 @@
 import { resolve } from 'node:path'
 import type { Argv } from 'yargs'
 import { DaemonClient } from '../client/client.js'
+import { ErrorCodes, HypershipError } from '../errors.js'
 import { hasPrefix, parseLocation } from '../transports/location.js'
 import { decodePeerId } from '../p2p/identity.js'
 import { type NetworkOptions, parseBootstrap } from '../p2p/swarm.js'
@@ -165,6 +166,11 @@ export function untilSignal(): Promise<NodeJS.Signals> {
 
 /** Like absoluteLocation, for a destination that may not exist yet. */
 export async function absoluteDestination(output: string): Promise<string> {
+  if (output === '-') {
+    // refused until the daemon protocol can stream an archive back to the
+    // client: a daemon's standard output is not the user's
+    throw new HypershipError(ErrorCodes.BAD_REFERENCE, 'writing to standard output is not supported; give a file, e.g. -o app.tar')
+  }
   if (hasPrefix(output)) return absoluteLocation(output)
   return resolve(output) + (output.endsWith('/') ? '/' : '')
 }

@@ -260,6 +260,12 @@ describe('docker-daemon: against a private dockerd', async () => {
     const nowhere = await hypership(['save', '--store', dir, 'hs-test/rt:1'])
     assert.equal(nowhere.code, 2)
     assert.match(nowhere.stderr, /say where to save.*\[HS_ERR_BAD_REFERENCE\]/)
+    const bareFile = await hypership(['save', '--store', dir, 'hs-test/rt:1', 'out.tar'])
+    assert.equal(bareFile.code, 2)
+    assert.match(bareFile.stderr, /say -o out\.tar/)
+    const stdout = await hypership(['save', '--store', dir, 'hs-test/rt:1', '-o', '-'])
+    assert.equal(stdout.code, 2)
+    assert.match(stdout.stderr, /standard output is not supported.*\[HS_ERR_BAD_REFERENCE\]/)
 
     const dead = await hypership(['load', '--store', dir, '-i', 'docker-daemon:hs-test/rt:1'], { DOCKER_HOST: 'unix:///nonexistent.sock' })
     assert.equal(dead.code, 1)

@@ -42,7 +42,13 @@ function split(args: Args): { images: string[]; destination: string } {
     return { images: args.images.slice(0, -1), destination: last }
   }
   if (args.output === undefined) {
-    throw new HypershipError(ErrorCodes.BAD_REFERENCE, 'say where to save: -o FILE, or a last argument such as docker-daemon:NAME:TAG or oci:DIR')
+    const file = args.images.length >= 2 && last !== undefined && /[/\\]|\.tar$/i.test(last) ? last : undefined
+    throw new HypershipError(
+      ErrorCodes.BAD_REFERENCE,
+      file
+        ? `to write ${file}, say -o ${file} (a destination given last needs a transport prefix, e.g. docker-archive:${file})`
+        : 'say where to save: -o FILE, or a last argument such as docker-daemon:NAME:TAG or oci:DIR'
+    )
   }
   return { images: args.images, destination: args.output }
 }
