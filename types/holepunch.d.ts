@@ -60,6 +60,11 @@ declare module 'corestore' {
   import type { Duplex } from 'node:stream'
 
   namespace Corestore {
+    /** A core as corestore holds it (not a session). */
+    interface OpenCore {
+      closing: unknown
+      replicator: { detachFrom(muxer: unknown): void; attachTo(muxer: unknown): void }
+    }
     interface GetOptions {
       name?: string
       key?: Buffer
@@ -80,6 +85,11 @@ declare module 'corestore' {
     replicate(stream: Duplex | boolean): Duplex
     /** Discovery keys of every core in storage. */
     list(namespace?: Buffer): AsyncIterable<Buffer>
+    /**
+     * The open cores by discovery key (hex). Internal in corestore 7, used
+     * to attach a core to a connection again once access allows it.
+     */
+    readonly cores: { get(discoveryKeyHex: string): Corestore.OpenCore | undefined }
     namespace(name: string): Corestore
   }
   export = Corestore

@@ -45,7 +45,20 @@ export class AccessGate {
   readonly #grants = new Map<string, Grant>()
   /** Every gated stream still open (swarm connections and fast-path TCP streams), for #enforce. */
   readonly #gated = new Map<Gated, Muxer>()
+  /** Discovery keys (hex) refused on each gated stream, to offer again when a grant allows them. */
+  readonly #refused = new Map<Gated, Set<string>>()
+  readonly #reattach: ((muxer: unknown, discoveryKey: Buffer) => void) | undefined
 
+  /**
+   * `reattach(muxer, discoveryKey)` is called when a grant now allows a core
+   * refused on a stream before: it must have the core's replicator try that
+   * stream again. A core is often opened before its grant exists (a share's
+   * new catalog, a receive reading what it holds); without this, a peer
+   * already connected would never get it.
+   */
+  constructor(reattach?: (muxer: unknown, discoveryKey: Buffer) => void) {
+    this.#reattach = reattach
+  }
 
   /**
    * Gates the hypercore channels of a Noise stream's Protomux; call before
@@ -55,12 +68,20 @@ export class AccessGate {
    */
   install(conn: Gated, muxer: Muxer): void {
     this.#gated.set(conn, muxer)
-    conn.once?.('close', () => this.#gated.delete(conn))
+    conn.once?.('close', () => {
+      this.#gated.delete(conn)
+      this.#refused.delete(conn)
+    })
     const create = muxer.createChannel.bind(muxer)
     muxer.createChannel = (opts) => {
       const remote = conn.remotePublicKey?.toString('hex') ?? ''
       if (HYPERCORE.has(opts.protocol) && (!opts.id || !remote || !this.allows(remote, opts.id))) {
         debug('refusing core %s to peer %s', opts.id?.toString('hex').slice(0, 12), remote.slice(0, 12) || '(no key yet)')
+        if (opts.id && remote && this.#gated.has(conn)) {
+          const refused = this.#refused.get(conn) ?? new Set()
+          refused.add(opts.id.toString('hex'))
+          this.#refused.set(conn, refused)
+        }
         return null
       }
       return create(opts)
@@ -72,6 +93,7 @@ export class AccessGate {
     const prior = this.#grants.get(name)
     this.#grants.set(name, { discoveryKeys: new Set(keys.map((k) => crypto.discoveryKey(k).toString('hex'))), audience })
     if (prior) this.#enforce()
+    this.#offerAgain()
   }
 
   /** Drops the grant `name` and closes the channels nothing else covers. */
@@ -86,6 +108,22 @@ export class AccessGate {
       if (g.discoveryKeys.has(dk) && (g.audience === null || g.audience.has(remote))) return true
     }
     return false
+  }
+
+  /** Has the cores refused before that the grants now allow tried again on their streams. */
+  #offerAgain(): void {
+    for (const [conn, refused] of this.#refused) {
+      const muxer = this.#gated.get(conn)
+      const remote = conn.remotePublicKey?.toString('hex') ?? ''
+      if (!muxer || !remote) continue
+      for (const dk of refused) {
+        const discoveryKey = Buffer.from(dk, 'hex')
+        if (!this.allows(remote, discoveryKey)) continue
+        refused.delete(dk)
+        debug('offering core %s to peer %s again (access granted)', dk.slice(0, 12), remote.slice(0, 12))
+        this.#reattach?.(muxer, discoveryKey)
+      }
+    }
   }
 
   /** Closes every open hypercore channel the grants no longer allow. */

@@ -58,7 +58,13 @@ export class Seeder {
   constructor(store: Store, swarm: Hyperswarm) {
     this.#store = store
     this.swarm = swarm
-    this.access = new AccessGate()
+    const cores = store.blobs.cores
+    this.access = new AccessGate((muxer, discoveryKey) => {
+      const core = cores.cores.get(discoveryKey.toString('hex'))
+      if (!core || core.closing) return
+      core.replicator.detachFrom(muxer)
+      core.replicator.attachTo(muxer)
+    })
     replicateOn(swarm, store, this.access)
   }
 

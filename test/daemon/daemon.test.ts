@@ -1,9 +1,13 @@
 import assert from 'node:assert/strict'
+import { randomBytes } from 'node:crypto'
 import { stat } from 'node:fs/promises'
 import { join } from 'node:path'
+import { Readable } from 'node:stream'
 import { before, test } from 'node:test'
 import { hypership, localDht, start } from '../helpers/cli.js'
+import { Store } from '../../src/store/store.js'
 import { buildSampleImage } from '../helpers/sample.js'
+import { syntheticImage } from '../helpers/synthetic.js'
 import { tmpdir } from '../helpers/tmp.js'
 
 let sampleTar = ''
@@ -78,4 +82,37 @@ test('the daemon keeps seeding after the sharing CLI exits and after a restart; 
   assert.equal(fromReceiver.code, 0, fromReceiver.stderr)
   assert.equal(await receiverDaemon.stop('SIGTERM'), 0, receiverDaemon.stderr())
   await dht.stop()
+})
+
+test('two daemons already connected through one share pass a second share over that connection, blobs and all', async () => {
+  const dht = await localDht()
+  const net = { HYPERSHIP_BOOTSTRAP: dht.bootstrap }
+  const sharerStore = await tmpdir()
+  const receiverStore = await tmpdir()
+  // a second image with blobs of its own, stored before the daemon takes the store
+  const second = syntheticImage(randomBytes(3 * 1024 * 1024))
+  const store = await Store.open(sharerStore)
+  const tx = await store.beginImport()
+  await tx.put(Readable.from([second.layer]), 'layer')
+  await tx.put(Readable.from([second.config]), 'config')
+  await tx.commit([{ names: ['docker.io/library/second:1'], manifest: second.manifest }])
+  await store.close()
+
+  await start(['daemon', '--store', sharerStore], net)
+  await start(['daemon', '--store', receiverStore], net)
+  const one = await hypership(['share', '--store', sharerStore, sampleTar], net)
+  assert.equal(one.code, 0, one.stderr)
+  const first = await hypership(['receive', one.stdout.trim(), '--store', receiverStore, '--timeout', '20'], net)
+  assert.equal(first.code, 0, first.stderr)
+
+  // the daemons stay connected; the new share's cores were opened before
+  // either side granted them and must be offered again on that connection
+  const two = await hypership(['share', '--store', sharerStore, 'second:1'], net)
+  assert.equal(two.code, 0, two.stderr)
+  const r = await hypership(['receive', two.stdout.trim(), '--store', receiverStore, '--json', '--timeout', '20'], net)
+  assert.equal(r.code, 0, r.stderr)
+  const summary = JSON.parse(r.stdout.trim().split('\n').at(-1) ?? '{}') as { images: Array<{ id: string }>; bytesReceived: number; blobsFetched: number }
+  assert.equal(summary.images[0]?.id, second.configDigest)
+  assert.equal(summary.blobsFetched, 3)
+  assert.ok(summary.bytesReceived >= second.layer.length, `received ${summary.bytesReceived} bytes`)
 })
