@@ -17,7 +17,7 @@ const ALLOWED: Record<string, string[]> = {
   copy: ['.', 'image', 'archive', 'store', 'copy'],
   p2p: ['.', 'image', 'archive', 'store', 'p2p'],
   ops: ['.', 'image', 'archive', 'transports', 'store', 'copy', 'p2p', 'ops'],
-  registry: ['.', 'image', 'store', 'p2p', 'registry'],
+  registry: ['.', 'image', 'archive', 'store', 'p2p', 'registry'],
   daemon: ['.', 'image', 'store', 'p2p', 'ops', 'registry', 'daemon'],
   client: ['.', 'daemon', 'client'],
   cli: ['.', 'image', 'transports', 'store', 'ops', 'p2p', 'registry', 'daemon', 'client', 'cli']

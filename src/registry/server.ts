@@ -1,6 +1,7 @@
 import http, { type IncomingMessage, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { pipeline } from 'node:stream/promises'
+import { inspectStream } from '../archive/inspector.js'
 import { ErrorCodes, HypershipError, asHypershipError, hasCode } from '../errors.js'
 import { isSha256, sha256 } from '../image/digest.js'
 import { MAX_METADATA, parseManifest } from '../image/manifest.js'
@@ -276,9 +277,10 @@ export class RegistryServer {
       if (!entry) throw new RegistryError(400, 'MANIFEST_BLOB_UNKNOWN', `blob ${desc.digest} was never pushed`)
       if (entry.size !== desc.size) throw new RegistryError(400, 'MANIFEST_INVALID', `blob ${desc.digest} is ${entry.size} bytes, the manifest says ${desc.size}`)
     }
+    const diffIds = await this.#diffIds(manifest.layers.map((l) => l.digest))
     const tx = await this.#store.beginImport()
     try {
-      await validateImage(tx, bytes, `${repo}:${ref}`)
+      await validateImage(tx, bytes, `${repo}:${ref}`, (d) => diffIds.get(d))
       await tx.commit([{ names: tag ? [tag] : [], manifest: bytes }])
       if (tag) await this.#store.untagIndexes(tag)
     } catch (err) {
@@ -291,6 +293,31 @@ export class RegistryServer {
     debug('pushed %s:%s as %s', repo, ref, digest)
     res.writeHead(201, { Location: `/v2/${repo}/manifests/${digest}`, 'Docker-Content-Digest': digest, 'Content-Length': 0 })
     res.end()
+  }
+
+  /**
+   * The uncompressed digest of each layer, so a pushed image whose config
+   * does not match its layers is refused like any other. Measured from the
+   * stored bytes where the blob's index entry lacks it, and kept there.
+   */
+  async #diffIds(layers: string[]): Promise<Map<string, string>> {
+    const out = new Map<string, string>()
+    for (const digest of new Set(layers)) {
+      const entry = await this.#store.blobs.get(digest)
+      if (!entry) continue
+      let diffId = entry.diffId
+      if (diffId === undefined) {
+        try {
+          diffId = (await inspectStream(this.#store.blobs.openEntry(entry), `layer ${digest}`)).diffId
+        } catch (err) {
+          if (hasCode(err, ErrorCodes.BAD_ARCHIVE) || hasCode(err, ErrorCodes.TOO_LARGE)) throw new RegistryError(400, 'MANIFEST_INVALID', (err as Error).message)
+          throw err
+        }
+        await this.#store.blobs.index({ ...entry, diffId })
+      }
+      out.set(digest, diffId)
+    }
+    return out
   }
 
   async #putIndex(repo: string, tag: string | undefined, bytes: Buffer, type: string | undefined, res: ServerResponse): Promise<void> {
@@ -368,14 +395,28 @@ export class RegistryServer {
 
   async #patch(upload: Upload, req: IncomingMessage, res: ServerResponse): Promise<void> {
     if (upload.busy) throw new RegistryError(416, 'BLOB_UPLOAD_INVALID', `upload ${upload.id} is already receiving a chunk`)
-    const cr = /^(\d+)-(\d+)$/.exec(String(req.headers['content-range'] ?? '').replace(/^bytes[= ]/, ''))
-    if (req.headers['content-range'] !== undefined && (!cr || Number(cr[1]) !== upload.offset)) {
-      res.setHeader('Range', `0-${Math.max(upload.offset - 1, 0)}`)
-      throw new RegistryError(416, 'BLOB_UPLOAD_INVALID', `chunk must start at ${upload.offset}`)
+    const header = req.headers['content-range']
+    let end: number | undefined
+    if (header !== undefined) {
+      const cr = /^(\d+)-(\d+)$/.exec(String(header).replace(/^bytes[= ]/, ''))
+      if (!cr || Number(cr[2]) < Number(cr[1])) throw new RegistryError(400, 'BLOB_UPLOAD_INVALID', `Content-Range must be START-END, not ${String(header)}`)
+      if (Number(cr[1]) !== upload.offset) {
+        res.setHeader('Range', `0-${Math.max(upload.offset - 1, 0)}`)
+        throw new RegistryError(416, 'BLOB_UPLOAD_INVALID', `chunk must start at ${upload.offset}`)
+      }
+      end = Number(cr[2])
+      const length = req.headers['content-length']
+      if (length !== undefined && Number(length) !== end - upload.offset + 1) {
+        throw new RegistryError(400, 'BLOB_UPLOAD_INVALID', `Content-Range ${String(header)} is ${end - upload.offset + 1} bytes, Content-Length says ${length}`)
+      }
     }
     await upload.append(req).catch((err: unknown) => {
       throw toRegistryError(err, 'BLOB_UPLOAD_INVALID')
     })
+    if (end !== undefined && upload.offset !== end + 1) {
+      res.setHeader('Range', `0-${Math.max(upload.offset - 1, 0)}`)
+      throw new RegistryError(400, 'BLOB_UPLOAD_INVALID', `the chunk ended at ${upload.offset - 1}, its Content-Range says ${end}`)
+    }
     this.#uploadStatus(upload, res, 202)
   }
 

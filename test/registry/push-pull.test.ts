@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict'
+import { randomBytes } from 'node:crypto'
 import { readFile, readdir, writeFile } from 'node:fs/promises'
 import http from 'node:http'
 import { join } from 'node:path'
+import { gzipSync } from 'node:zlib'
 import { after, before, describe, test } from 'node:test'
 import { sha256 } from '../../src/image/digest.js'
 import { hypership } from '../helpers/cli.js'
@@ -116,6 +118,9 @@ describe('registry endpoint', () => {
     // a chunk that does not start where the upload is
     const wrong = await request(base, 'PATCH', loc, Buffer.from('xx'), { 'Content-Range': '5-6' })
     assert.equal(wrong.status, 416)
+    assert.equal((await request(base, 'PATCH', loc, Buffer.from('xx'), { 'Content-Range': 'garbage' })).status, 400)
+    // a range that says more bytes than the body has
+    assert.equal((await request(base, 'PATCH', loc, Buffer.from('xx'), { 'Content-Range': `${half}-${half + 9}` })).status, 400)
     const status = await request(base, 'GET', loc)
     assert.equal(status.status, 204)
     assert.equal(status.headers.range, `0-${half - 1}`)
@@ -228,6 +233,42 @@ describe('registry endpoint', () => {
     const out = join(await tmpdir(), 'tool.tar')
     const saved = await hypership(['save', '--store', store, 'team/tool:1', '-o', out])
     assert.equal(saved.code, 0, saved.stderr)
+  })
+
+  test('a pushed image whose config does not match its compressed layers is refused', async () => {
+    const store = await tmpdir()
+    const base = await registryDaemon(store)
+    const plain = randomBytes(300_000)
+    const layer = gzipSync(plain)
+    const push = async (blob: Buffer) => {
+      const r = await request(base, 'POST', `/v2/team/gz/blobs/uploads/?digest=${sha256(blob)}`, blob)
+      assert.equal(r.status, 201, r.body.toString())
+    }
+    const imageWith = (diffId: string) => {
+      const config = Buffer.from(JSON.stringify({ architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [diffId] } }))
+      const manifest = Buffer.from(JSON.stringify({
+        schemaVersion: 2,
+        mediaType: 'application/vnd.oci.image.manifest.v1+json',
+        config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: sha256(config), size: config.length },
+        layers: [{ mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', digest: sha256(layer), size: layer.length }]
+      }))
+      return { config, manifest }
+    }
+    await push(layer)
+    const lie = imageWith(sha256('not what the layer holds'))
+    await push(lie.config)
+    const refused = await request(base, 'PUT', '/v2/team/gz/manifests/lie', lie.manifest, { 'Content-Type': 'application/vnd.oci.image.manifest.v1+json' })
+    assert.equal(refused.status, 400)
+    assert.equal(errorCode(refused), 'MANIFEST_INVALID')
+    assert.match(refused.body.toString(), /uncompresses to sha256:/)
+    assert.equal((await request(base, 'GET', '/v2/team/gz/manifests/lie')).status, 404)
+
+    const truth = imageWith(sha256(plain))
+    await push(truth.config)
+    const ok = await request(base, 'PUT', '/v2/team/gz/manifests/ok', truth.manifest, { 'Content-Type': 'application/vnd.oci.image.manifest.v1+json' })
+    assert.equal(ok.status, 201, ok.body.toString())
+    const verified = await hypership(['verify', '--store', store])
+    assert.equal(verified.code, 0, verified.stdout + verified.stderr)
   })
 
   test('with credentials set, requests and docker login without the right password are refused', async () => {
