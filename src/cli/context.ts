@@ -174,3 +174,17 @@ export async function absoluteDestination(output: string): Promise<string> {
   if (hasPrefix(output)) return absoluteLocation(output)
   return resolve(output) + (output.endsWith('/') ? '/' : '')
 }
+
+/**
+ * A yargs `coerce` for a number flag: refuses what is not a number in
+ * [min, max] (or not whole, with `whole`) as a usage error.
+ */
+export function numberIn(flag: string, min: number, max: number, whole = false): (value: unknown) => number {
+  return (value) => {
+    const n = typeof value === 'number' ? value : Number(value)
+    if (!Number.isFinite(n) || n < min || n > max || (whole && !Number.isInteger(n))) {
+      throw new HypershipError(ErrorCodes.BAD_REFERENCE, `${flag} must be ${whole ? 'a whole number' : 'a number'} from ${min} to ${max}, not ${String(value)}`)
+    }
+    return n
+  }
+}

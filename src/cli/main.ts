@@ -49,7 +49,10 @@ export async function main(argv: string[]): Promise<void> {
       .strict()
       .recommendCommands()
       .fail((msg, err) => {
-        throw err ?? new HypershipError(ErrorCodes.BAD_REFERENCE, msg)
+        // a yargs message (an unknown flag, a failed .check) is a usage error;
+        // an error thrown by a command keeps its own code
+        if (err instanceof HypershipError || (err && !msg)) throw err
+        throw new HypershipError(ErrorCodes.BAD_REFERENCE, msg ?? String(err))
       })
       .help()
       .version()

@@ -45,16 +45,17 @@ export class AccessGate {
   readonly #grants = new Map<string, Grant>()
   /** Every gated stream still open (swarm connections and fast-path TCP streams), for #enforce. */
   readonly #gated = new Map<Gated, Muxer>()
-  /** Discovery keys (hex) refused on each gated stream, to offer again when a grant allows them. */
+  /** Discovery keys (hex) refused or closed on each gated stream, to offer again when a grant allows them. */
   readonly #refused = new Map<Gated, Set<string>>()
   readonly #reattach: ((muxer: unknown, discoveryKey: Buffer) => void) | undefined
 
   /**
    * `reattach(muxer, discoveryKey)` is called when a grant now allows a core
-   * refused on a stream before: it must have the core's replicator try that
-   * stream again. A core is often opened before its grant exists (a share's
-   * new catalog, a receive reading what it holds); without this, a peer
-   * already connected would never get it.
+   * refused or closed on a stream before: it must have the core's replicator
+   * try that stream again. A core is often opened before its grant exists (a
+   * share's new catalog, a receive reading what it holds), a receive ends
+   * and is retried, a peer is taken off a list and put back; without this, a
+   * peer already connected would never get the core on that connection.
    */
   constructor(reattach?: (muxer: unknown, discoveryKey: Buffer) => void) {
     this.#reattach = reattach
@@ -134,6 +135,10 @@ export class AccessGate {
       for (const channel of [...muxer]) {
         if (HYPERCORE.has(channel.protocol) && channel.id && !this.allows(remote, channel.id)) {
           debug('closing core %s for peer %s (access withdrawn)', channel.id.toString('hex').slice(0, 12), remote.slice(0, 12))
+          // offered again if a grant allows it later (a receive retried, a peer put back on the list)
+          const refused = this.#refused.get(conn) ?? new Set()
+          refused.add(channel.id.toString('hex'))
+          this.#refused.set(conn, refused)
           channel.close()
         }
       }

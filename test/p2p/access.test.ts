@@ -186,6 +186,36 @@ test('taking a connected peer off the list closes its open channels at once', as
   while (peersOf().includes(bHex) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50))
   assert.deepEqual(peersOf(), [], 'the channel to b was closed')
   assert.equal(a.seeder.swarm.connections.size, 1, 'the connection itself stays (other shares may use it)')
+
+  // put back on the list: the catalog is offered to b again on the same connection
+  await shareImages(a.store, a.seeder, [], { add: shared.key, allow: [b.id, other.id] })
+  const back = Date.now() + 5000
+  while (!peersOf().includes(bHex) && Date.now() < back) await new Promise((r) => setTimeout(r, 50))
+  assert.deepEqual(peersOf(), [bHex], 'b replicates the catalog again')
+  assert.equal(a.seeder.swarm.connections.size, 1, 'over the connection it had')
+})
+
+test('a receive that ended early can be run again over the connection it used', async (t) => {
+  const bootstrap = await testDht(t)
+  const a = await sharer(t, bootstrap)
+  const b = await peer(t)
+  const shared = await shareImages(a.store, a.seeder, [NAME], {})
+  // b's long-lived swarm (as in its daemon): the first receive is cancelled
+  // once the catalog is in, which closes its channels; the connection stays
+  const seeder = new Seeder(b.store, createSwarm({ bootstrap, keyPair: b.identity }))
+  t.after(async () => {
+    await seeder.close()
+    await seeder.swarm.destroy()
+  })
+  const stop = new AbortController()
+  await assert.rejects(
+    receive(b.store, shared.key, { seeder, findTimeout: 20_000, signal: stop.signal, onEvent: (e) => e.type === 'catalog' && stop.abort() }),
+    { code: ErrorCodes.ABORTED }
+  )
+  assert.equal(seeder.swarm.connections.size, 1)
+  const again = await receive(b.store, shared.key, { seeder, findTimeout: 10_000, stallTimeout: 10_000 })
+  assert.equal(again.images[0]?.config, a.img.configDigest)
+  assert.equal(seeder.swarm.connections.size, 1, 'over the same connection')
 })
 
 test('identity: a damaged identity.json is refused with a clear error, not replaced', async () => {

@@ -1,7 +1,7 @@
 import type { ArgumentsCamelCase, Argv } from 'yargs'
 import { ErrorCodes, HypershipError } from '../../errors.js'
 import { startBootstrap } from '../../p2p/swarm.js'
-import { type GlobalArgs, untilSignal } from '../context.js'
+import { type GlobalArgs, numberIn, untilSignal } from '../context.js'
 import { out } from '../output.js'
 
 interface Args extends GlobalArgs {
@@ -16,18 +16,16 @@ export const describe = 'Run a DHT bootstrap node (for offline networks and test
 export function builder(y: Argv): Argv<Args> {
   return y
     .option('host', { type: 'string', default: '127.0.0.1', describe: 'address to listen on' })
-    .option('port', { type: 'number', default: 0, describe: 'UDP port (0 picks a free one)' })
+    .option('port', { type: 'number', default: 0, describe: 'UDP port (0 picks a free one)', coerce: numberIn('--port', 0, 65535, true) })
     .option('nodes', {
       type: 'number',
       default: 3,
+      coerce: numberIn('--nodes', 2, 64, true),
       describe: 'DHT nodes to run (2–64); peers behind NAT need at least 4 to sample their NAT and hole-punch'
     }) as unknown as Argv<Args>
 }
 
 export async function handler(args: ArgumentsCamelCase<Args>): Promise<void> {
-  if (!Number.isInteger(args.nodes) || args.nodes < 2 || args.nodes > 64) {
-    throw new HypershipError(ErrorCodes.BAD_REFERENCE, `--nodes must be a whole number from 2 to 64, not ${args.nodes}`)
-  }
   const node = await startBootstrap(args.host, args.port, args.nodes)
   out.result(`${node.host}:${node.port}`)
   out.info('DHT bootstrap node running; pass --bootstrap to other hypership commands. Ctrl-C to stop.')

@@ -4,7 +4,7 @@ import { resolve } from 'node:path'
 import { Daemon, type DaemonOptions, type RegistryConfig } from '../../daemon/daemon.js'
 import { parseListen } from '../../registry/listen.js'
 import { ErrorCodes, HypershipError } from '../../errors.js'
-import { type GlobalArgs, type NetworkArgs, networkOf, storeDir, untilSignal, withNetwork } from '../context.js'
+import { type GlobalArgs, type NetworkArgs, networkOf, numberIn, storeDir, untilSignal, withNetwork } from '../context.js'
 import { out } from '../output.js'
 
 interface Args extends GlobalArgs, NetworkArgs {
@@ -30,7 +30,7 @@ export function builder(y: Argv): Argv<Args> {
       defaultDescription: '$HYPERSHIP_REGISTRY_AUTH or none'
     })
     .option('registry-auth-file', { type: 'string', describe: 'require a user:password from this file (one per line)' })
-    .option('registry-find-timeout', { type: 'number', describe: 'seconds an alias pull looks for peers of its share', default: 30 })
+    .option('registry-find-timeout', { type: 'number', describe: 'seconds an alias pull looks for peers of its share', default: 30, coerce: numberIn('--registry-find-timeout', 1, 86400) })
     .option('registry-any-host', { type: 'boolean', describe: 'allow a non-loopback --registry address (plain HTTP!)' }) as unknown as Argv<Args>
 }
 

@@ -10,6 +10,7 @@ import {
   absoluteDestination,
   dockerHostOf,
   networkOf,
+  numberIn,
   withEngine,
   withNetwork,
   withStore
@@ -34,7 +35,7 @@ export function builder(y: Argv): Argv<Args> {
     .option('output', { alias: 'o', type: 'string', describe: 'also write a docker-archive to FILE (for docker load -i)' })
     .option('load', { type: 'boolean', describe: 'also load the images into Docker (--docker-host, DOCKER_HOST or the default socket)' })
     .option('json', { type: 'boolean', describe: 'print progress events and a summary as JSON lines' })
-    .option('timeout', { type: 'number', default: 30, describe: 'seconds to look for a sharer (a chunk may stall twice as long)' }) as unknown as Argv<Args>
+    .option('timeout', { type: 'number', default: 30, describe: 'seconds to look for a sharer (a chunk may stall twice as long)', coerce: numberIn('--timeout', 1, 86400) }) as unknown as Argv<Args>
 }
 
 export async function handler(args: ArgumentsCamelCase<Args>): Promise<void> {
