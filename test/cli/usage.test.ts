@@ -1,0 +1,29 @@
+import assert from 'node:assert/strict'
+import { test } from 'node:test'
+import { hypership } from '../helpers/cli.js'
+import { tmpdir } from '../helpers/tmp.js'
+
+// nothing here reaches the network; the flags are refused before that
+const NET = { HYPERSHIP_BOOTSTRAP: '127.0.0.1:1' }
+const KEY = 'yyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyy'
+
+test('bad flag values and missing arguments are usage errors: one line, exit 2, never an internal error', async () => {
+  const store = await tmpdir()
+  const cases: Array<[string[], RegExp]> = [
+    [['receive', KEY, '--timeout', 'abc'], /--timeout must be a number from 1 to 86400, not NaN/],
+    [['receive', KEY, '--timeout', '-5'], /--timeout must be a number/],
+    [['bootstrap', '--port', '99999'], /--port must be a whole number from 0 to 65535/],
+    [['bootstrap', '--nodes', '1'], /--nodes must be a whole number from 2 to 64/],
+    [['daemon', '--registry-find-timeout', '0'], /--registry-find-timeout must be/],
+    [['remote', 'add'], /remote add needs ALIAS and KEY/],
+    [['remote', 'rm'], /remote rm needs ALIAS/],
+    [['frobnicate'], /Unknown argument: frobnicate/]
+  ]
+  for (const [args, message] of cases) {
+    const r = await hypership([...args, '--store', store], NET, 20_000)
+    assert.equal(r.code, 2, `${args.join(' ')}: exit ${r.code}, ${r.stderr}`)
+    assert.match(r.stderr, message)
+    assert.match(r.stderr, /\[HS_ERR_BAD_REFERENCE\]\n$/)
+    assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr)
+  }
+})
