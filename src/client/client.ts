@@ -1,7 +1,7 @@
 import net from 'node:net'
 import { ErrorCodes, type ErrorCode, HypershipError } from '../errors.js'
 import { type Reply, lineReader } from '../daemon/protocol.js'
-import { daemonSocketPath } from '../daemon/socket-path.js'
+import { daemonSocketPath, ownSocket } from '../daemon/socket-path.js'
 
 /**
  * The CLI's side of the control socket. `connect` finds out whether a
@@ -28,6 +28,7 @@ export class DaemonClient {
   /** A client for the daemon of `storeDir`, or undefined when none runs. */
   static async connect(storeDir: string): Promise<DaemonClient | undefined> {
     const path = daemonSocketPath(storeDir)
+    if (!(await ownSocket(path))) return undefined
     return new Promise((resolve) => {
       const sock = net.connect(path)
       sock.once('connect', () => resolve(new DaemonClient(sock)))

@@ -1,18 +1,57 @@
 import { createHash } from 'node:crypto'
+import { lstat, mkdir } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
-import { join, resolve } from 'node:path'
+import { dirname, join, resolve } from 'node:path'
+import { ErrorCodes, HypershipError } from '../errors.js'
 
 /** Unix socket paths are limited to ~108 bytes; stay well under. */
 const MAX_SOCKET_PATH = 100
 
+const uid = () => process.getuid?.() ?? 0
+
 /**
  * Where the daemon of a store listens: `<store>/daemon.sock`, or, when that
  * path is too long for a unix socket, a name derived from the store's path
- * in the temp dir. The CLI and the daemon compute the same path.
+ * in a directory of the temp dir only this user may use. The CLI and the
+ * daemon compute the same path.
  */
 export function daemonSocketPath(storeDir: string): string {
   const inStore = join(resolve(storeDir), 'daemon.sock')
   if (inStore.length <= MAX_SOCKET_PATH) return inStore
   const id = createHash('sha256').update(resolve(storeDir)).digest('hex').slice(0, 16)
-  return join(tmpdir(), `hypership-${id}.sock`)
+  return join(privateTmp(), `${id}.sock`)
+}
+
+function privateTmp(): string {
+  return join(tmpdir(), `hypership-${uid()}`)
+}
+
+/**
+ * Makes sure a socket at `path` can only be ours: in the temp dir, its
+ * directory is created owner-only and refused if someone else made it (a
+ * name anyone can compute must not let another user stand in for the daemon).
+ */
+export async function prepareSocketDir(path: string): Promise<void> {
+  if (dirname(path) !== privateTmp()) return
+  await mkdir(dirname(path), { mode: 0o700 }).catch((err: NodeJS.ErrnoException) => {
+    if (err.code !== 'EEXIST') throw err
+  })
+  const st = await lstat(dirname(path))
+  if (!st.isDirectory() || st.uid !== uid() || (st.mode & 0o077) !== 0) {
+    throw new HypershipError(ErrorCodes.IO, `refusing ${dirname(path)} for the daemon's socket: it is not a directory only you can use`)
+  }
+}
+
+/**
+ * Whether a socket at `path` is one this user's daemon made: absent is
+ * false; one owned by someone else is an error, never connected to.
+ */
+export async function ownSocket(path: string): Promise<boolean> {
+  const st = await lstat(path).catch(() => undefined)
+  if (!st) return false
+  if (!st.isSocket() || st.uid !== uid()) {
+    throw new HypershipError(ErrorCodes.IO, `refusing ${path}: it is not a socket of yours, so not your daemon's`)
+  }
+  if (dirname(path) === privateTmp()) await prepareSocketDir(path)
+  return true
 }

@@ -1,10 +1,14 @@
 import assert from 'node:assert/strict'
 import { randomBytes } from 'node:crypto'
-import { stat } from 'node:fs/promises'
-import { join } from 'node:path'
+import { chown, stat } from 'node:fs/promises'
+import net_ from 'node:net'
+import { once } from 'node:events'
+import { tmpdir as osTmpdir } from 'node:os'
+import { dirname, join } from 'node:path'
 import { Readable } from 'node:stream'
 import { before, test } from 'node:test'
 import { hypership, localDht, start } from '../helpers/cli.js'
+import { daemonSocketPath } from '../../src/daemon/socket-path.js'
 import { Store } from '../../src/store/store.js'
 import { buildSampleImage } from '../helpers/sample.js'
 import { syntheticImage } from '../helpers/synthetic.js'
@@ -115,4 +119,32 @@ test('two daemons already connected through one share pass a second share over t
   assert.equal(summary.images[0]?.id, second.configDigest)
   assert.equal(summary.blobsFetched, 3)
   assert.ok(summary.bytesReceived >= second.layer.length, `received ${summary.bytesReceived} bytes`)
+})
+
+test('a store whose socket path is too long gets one in an owner-only temp directory; a socket another user made there is refused', async () => {
+  const deep = join(await tmpdir(), 'x'.repeat(60), 'y'.repeat(40))
+  const net = { HYPERSHIP_BOOTSTRAP: '127.0.0.1:1' }
+  const socketPath = daemonSocketPath(deep)
+  assert.equal(dirname(socketPath), join(osTmpdir(), `hypership-${process.getuid!()}`))
+
+  const daemon = await start(['daemon', '--store', deep, '--no-lan'], net)
+  assert.equal(daemon.firstLine.trim(), socketPath)
+  const dir = await stat(dirname(socketPath))
+  assert.equal(dir.mode & 0o777, 0o700)
+  assert.equal(dir.uid, process.getuid!())
+  assert.equal((await hypership(['status', '--store', deep], net)).code, 0)
+  assert.equal((await hypership(['daemon', 'stop', '--store', deep], net)).code, 0)
+  assert.equal(await daemon.wait(), 0, daemon.stderr())
+
+  // someone else's socket at that name: the CLI neither connects nor takes it for a daemon
+  const fake = net_.createServer().listen(socketPath)
+  await once(fake, 'listening')
+  await chown(socketPath, 65534, 65534)
+  try {
+    const r = await hypership(['status', '--store', deep], net)
+    assert.equal(r.code, 1)
+    assert.match(r.stderr, /refusing .*not a socket of yours.*\[HS_ERR_IO\]/)
+  } finally {
+    fake.close()
+  }
 })
