@@ -71,7 +71,7 @@ function report(err: unknown, verbose: boolean): number {
   if (err instanceof HypershipError && err.code !== ErrorCodes.INTERNAL) {
     out.error(`${err.message} [${err.code}]`)
     if (verbose && err.cause) out.info(`caused by: ${(err.cause as Error).stack ?? String(err.cause)}`)
-    return err.code === ErrorCodes.BAD_REFERENCE ? 2 : 1
+    return err.code === ErrorCodes.BAD_REFERENCE ? 2 : err.code === ErrorCodes.ABORTED ? 130 : 1
   }
   out.error(`internal error: ${(err as Error)?.message ?? String(err)} [${ErrorCodes.INTERNAL}]`)
   if (verbose && (err as Error)?.cause) out.info(`caused by: ${String(((err as Error).cause as Error)?.stack ?? (err as Error).cause)}`)

@@ -208,7 +208,7 @@ async function readCatalog(catalog: Hypercore, swarm: Seeder['swarm'], timeout: 
       swarm.connections.size > 0 && catalog.length === 0
         ? `no peer served ${shareKey} (found ${swarm.connections.size}, looked for ${Math.round(timeout / 1000)} s); ` +
             `if the share is limited to listed peers, ask the sharer to allow ${encodePeerId(swarm.keyPair.publicKey)} (\`hypership id\`)`
-        : `nobody is sharing ${shareKey} (looked for ${Math.round(timeout / 1000)} s; is the sharer running, and on the same --bootstrap?)`
+        : `nobody is sharing ${shareKey} (looked for ${Math.round(timeout / 1000)} s; is the sharer running, and on the same --bootstrap? on a LAN with no internet, --lan)`
     )
   while (catalog.peers.length === 0) {
     signal?.throwIfAborted()

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { hypership } from '../helpers/cli.js'
+import { hypership, localDht, start } from '../helpers/cli.js'
 import { tmpdir } from '../helpers/tmp.js'
 
 // nothing here reaches the network; the flags are refused before that
@@ -26,4 +26,17 @@ test('bad flag values and missing arguments are usage errors: one line, exit 2, 
     assert.match(r.stderr, /\[HS_ERR_BAD_REFERENCE\]\n$/)
     assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr)
   }
+})
+
+test('Ctrl-C ends a receive with HS_ERR_ABORTED, exit 130, and --json ends its stream with the error', async () => {
+  const dht = await localDht()
+  const store = await tmpdir()
+  const r = await start(['receive', KEY, '--store', store, '--json', '--timeout', '60'], { HYPERSHIP_BOOTSTRAP: dht.bootstrap })
+  assert.equal((JSON.parse(r.firstLine) as { type: string }).type, 'searching')
+  let stdout = ''
+  r.child.stdout!.on('data', (d: string) => (stdout += d))
+  assert.equal(await r.stop('SIGINT'), 130)
+  assert.match(r.stderr(), /receive cancelled; what arrived is kept.*\[HS_ERR_ABORTED\]/)
+  const last = JSON.parse(stdout.trim().split('\n').at(-1) ?? '{}') as { type?: string; code?: string }
+  assert.deepEqual([last.type, last.code], ['error', 'HS_ERR_ABORTED'])
 })

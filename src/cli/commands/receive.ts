@@ -1,4 +1,5 @@
 import type { ArgumentsCamelCase, Argv } from 'yargs'
+import { ErrorCodes, HypershipError } from '../../errors.js'
 import { familiarName, parseReference } from '../../image/reference.js'
 import { loadIntoDocker, saveImages } from '../../ops/images.js'
 import type { ImageRecord } from '../../store/image-db.js'
@@ -11,6 +12,7 @@ import {
   dockerHostOf,
   networkOf,
   numberIn,
+  untilSignal,
   withEngine,
   withNetwork,
   withStore
@@ -46,10 +48,19 @@ export async function handler(args: ArgumentsCamelCase<Args>): Promise<void> {
   const output = args.output === undefined ? undefined : await absoluteDestination(args.output)
   const dockerHost = args.load ? dockerHostOf(args) : undefined
 
+  // Ctrl-C cancels: the local receive stops at once, a daemon's when the
+  // connection goes; either way what arrived is kept for the next run
+  const cancel = new AbortController()
+  const cancelled = () => new HypershipError(ErrorCodes.ABORTED, 'receive cancelled; what arrived is kept, run it again to resume')
+  void untilSignal().then(() => cancel.abort())
+
   let loaded: string[] = []
   const result = await withStore(args, {
     daemon: async (client) => {
-      const r = await client.call<ReceiveResult>('receive', { key: args.key, ...timeouts }, (e) => onEvent(e as ReceiveEvent))
+      cancel.signal.addEventListener('abort', () => client.close())
+      const r = await client.call<ReceiveResult>('receive', { key: args.key, ...timeouts }, (e) => onEvent(e as ReceiveEvent)).catch((err: unknown) => {
+        throw cancel.signal.aborted ? cancelled() : err
+      })
       progress.done()
       const digests = r.images.map((i) => i.digest)
       if (output) await client.call('save', { images: namesOf(r.images), output })
@@ -57,13 +68,21 @@ export async function handler(args: ArgumentsCamelCase<Args>): Promise<void> {
       return r
     },
     local: async (store) => {
-      const r = await receive(store, args.key, { ...network, ...timeouts, onEvent })
+      const r = await receive(store, args.key, { ...network, ...timeouts, onEvent, signal: cancel.signal }).catch((err: unknown) => {
+        throw cancel.signal.aborted ? cancelled() : err
+      })
       progress.done()
       if (output) await saveImages(store, namesOf(r.images), output)
       if (dockerHost) loaded = await loadIntoDocker(store, r.images, dockerHost)
       return r
     }
-  }).finally(() => progress.done())
+  })
+    .catch((err: unknown) => {
+      // scripts reading --json learn how it ended from the stream too
+      if (args.json) out.json({ type: 'error', code: (err as { code?: string }).code ?? ErrorCodes.INTERNAL, message: (err as Error).message })
+      throw err
+    })
+    .finally(() => progress.done())
 
   if (args.json) {
     out.json({
