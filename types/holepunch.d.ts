@@ -74,6 +74,8 @@ declare module 'corestore' {
       wait?: boolean
       timeout?: number
       valueEncoding?: string
+      /** Blocks requested from each peer at once, [floor, ceiling]; applies when this call opens the core. */
+      inflightRange?: [number, number]
     }
   }
 
