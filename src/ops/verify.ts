@@ -20,7 +20,9 @@ export interface VerifyReport {
  * the config, and the manifest's shape. Reads everything; changes nothing.
  */
 export async function verifyImages(store: Store, inputs: string[] = []): Promise<VerifyReport[]> {
-  const images = inputs.length ? await Promise.all(inputs.map((i) => store.resolve(i))) : await store.images()
+  const named = inputs.length ? await Promise.all(inputs.map((i) => store.resolve(i))) : await store.images()
+  // two names of one image are one image to check
+  const images = [...new Map(named.map((i) => [i.digest, i])).values()]
   const checked = new Map<string, { diffId?: string; problem?: string }>()
   const reports: VerifyReport[] = []
   for (const image of images) reports.push(await verifyOne(store, image, checked))

@@ -30,13 +30,15 @@ export async function readRemotes(layout: StoreLayout): Promise<Record<string, s
   }
 }
 
-/** Names a share key; replaces what the alias named before. */
-export async function addRemote(layout: StoreLayout, alias: string, key: string): Promise<void> {
+/** Names a share key; replaces what the alias named before and returns that key, if another. */
+export async function addRemote(layout: StoreLayout, alias: string, key: string): Promise<string | undefined> {
   checkAlias(alias)
   decodeShareKey(key)
   const remotes = await readRemotes(layout)
+  const before = remotes[alias]
   remotes[alias] = key
   await writeFileAtomic(remotesFile(layout), JSON.stringify(remotes, null, 1))
+  return before === key ? undefined : before
 }
 
 /** Forgets an alias; HS_ERR_IMAGE_NOT_FOUND when there is none. */

@@ -30,8 +30,8 @@ export async function handler(args: ArgumentsCamelCase<Args>): Promise<void> {
   const store = await openStore(args, { blobs: false })
   try {
     if (args.action === 'add') {
-      await addRemote(store.layout, args.alias!, args.key!)
-      out.info(`${args.alias} → ${args.key}; pull ${args.alias}/NAME:TAG from the registry endpoint`)
+      const before = await addRemote(store.layout, args.alias!, args.key!)
+      out.info(`${args.alias} → ${args.key}${before ? ` (was ${before}; images pulled through it before stay in the store under ${args.alias}/…)` : ''}; pull ${args.alias}/NAME:TAG from the registry endpoint`)
     } else if (args.action === 'rm') {
       await removeRemote(store.layout, args.alias!)
     } else {

@@ -115,6 +115,6 @@ function report(shared: ShareResult, json: boolean): void {
   if (shared.replaced) out.info(`${shared.replaced} is no longer served here; receivers that hold it keep what they have`)
   out.info(shared.allow ? `Only these peers may fetch it: ${shared.allow.join(', ')}` : 'Anyone with the key may fetch it')
   const names = shared.images.flatMap((r) => (r.tags.length ? r.tags.map((t) => familiarName(parseReference(t))) : [r.digest]))
-  out.info(`Sharing ${names.join(', ')}`)
+  if (names.length) out.info(`Sharing ${names.join(', ')}`)
   out.info(`On the other machine run:  hypership receive ${shared.key}`)
 }
