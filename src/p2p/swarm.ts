@@ -91,7 +91,8 @@ export function lanEnabled(options: NetworkOptions): boolean {
  */
 export async function openSwarm(options: NetworkOptions): Promise<Hyperswarm> {
   if (!lanEnabled(options)) return createSwarm(options)
-  // TODO(#6): a host on several LANs advertises (and binds) only its first IPv4 address
+  // not yet: a host on several LANs advertises (and binds) only its first
+  // IPv4 address (docs/lan.md, Limits)
   const local = lanAddresses()[0]
   if (!local) {
     debug('lan: no LAN address; discovery off')

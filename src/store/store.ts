@@ -218,7 +218,8 @@ export class Store {
 
   async #dropBlob(digest: string): Promise<void> {
     if (!this.#blobs) {
-      // TODO(#4): a garbage collector reclaims cores left behind by ref-only removals.
+      // opened without blobs: the index entry and core stay; `hypership gc`
+      // reclaims them once no image uses them
       return
     }
     const entry = await this.#blobs.get(digest)

@@ -34,7 +34,8 @@ export function parseDockerHost(host: string, env: NodeJS.ProcessEnv = process.e
   const tcp = /^(?:tcp|http):\/\/(\[[0-9a-fA-F:]+\]|[^:/[\]]+)(?::(\d{1,5}))?\/?$/.exec(host)
   if (tcp?.[1] !== undefined) {
     if (env.DOCKER_TLS_VERIFY) {
-      // TODO(#5): tcp:// engines with DOCKER_TLS_VERIFY / DOCKER_CERT_PATH.
+      // not yet: TLS engines (DOCKER_TLS_VERIFY, DOCKER_CERT_PATH); remove
+      // this refusal when the engine client can present client certificates
       throw new HypershipError(ErrorCodes.UNSUPPORTED, `Docker host ${host}: TLS (DOCKER_TLS_VERIFY) is not supported yet; unset it for a plain-http engine`)
     }
     const port = tcp[2] === undefined ? 2375 : Number(tcp[2])
@@ -42,7 +43,8 @@ export function parseDockerHost(host: string, env: NodeJS.ProcessEnv = process.e
     return { host: tcp[1].replace(/^\[|\]$/g, ''), port }
   }
   if (/^[a-z]+:\/\//.test(host)) {
-    // TODO(#5): ssh:// engine hosts.
+    // not yet: ssh:// engine hosts (docker runs `docker system dial-stdio`
+    // over ssh); remove this refusal when the engine client can do that
     throw new HypershipError(ErrorCodes.UNSUPPORTED, `Docker host ${host}: only unix:// sockets and tcp:// (plain http) are supported`)
   }
   throw new HypershipError(ErrorCodes.BAD_REFERENCE, `Docker host "${host}": expected unix:///PATH or tcp://HOST:PORT`)

@@ -48,7 +48,9 @@ function readIndex(input: LayoutInput): Descriptor[] {
 async function pickPlatform(input: LayoutInput, desc: Descriptor): Promise<Descriptor> {
   const what = `${input.location}: index ${desc.digest}`
   const nested = parseIndex(await input.blobs.bytes(desc, input.maxMetadata, what), what)
-  // TODO(#5): keep manifest lists whole instead of picking one platform.
+  // An OCI layout's multi-platform index is narrowed to one platform here;
+  // only the registry endpoint keeps indexes whole (Store.putIndex). Remove
+  // this narrowing when shares carry indexes.
   const host = ARCH[process.arch] ?? process.arch
   for (const arch of [host, 'amd64']) {
     const hit = nested.manifests.find((m) => m.platform?.os === 'linux' && m.platform.architecture === arch && isManifestType(m.mediaType))
