@@ -1,7 +1,16 @@
 import { randomBytes } from 'node:crypto'
+import { rmSync } from 'node:fs'
 import { lstat, mkdir, readdir, readlink, realpath, rename, rm, rmdir, stat } from 'node:fs/promises'
 import { basename, dirname, join, resolve } from 'node:path'
 import { ErrorCodes, HypershipError, wrap } from '../errors.js'
+
+/** Temporary paths being filled now; removed if the process exits first (a second Ctrl-C). */
+const pending = new Set<string>()
+let exitHook = false
+
+function removePendingNow(): void {
+  for (const tmp of pending) rmSync(tmp, { recursive: true, force: true })
+}
 
 function tempBeside(target: string): string {
   return join(dirname(target), `.${basename(target)}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`)
@@ -60,6 +69,11 @@ export async function writeAtomically(target: string, kind: 'file' | 'dir', fill
   const parent = await stat(dirname(target)).catch(() => undefined)
   if (!parent?.isDirectory()) throw new HypershipError(ErrorCodes.IO, `cannot write ${target}: ${dirname(target)} is not a directory`)
   const tmp = tempBeside(target)
+  pending.add(tmp)
+  if (!exitHook) {
+    exitHook = true
+    process.once('exit', removePendingNow)
+  }
   try {
     if (kind === 'dir') await mkdir(tmp)
     await fill(tmp)
@@ -74,5 +88,7 @@ export async function writeAtomically(target: string, kind: 'file' | 'dir', fill
   } catch (err) {
     await rm(tmp, { recursive: true, force: true })
     throw err instanceof HypershipError ? err : wrap(err, `writing ${target}`)
+  } finally {
+    pending.delete(tmp)
   }
 }

@@ -23,22 +23,41 @@ export class TarWriter {
     this.#done.catch(() => undefined)
   }
 
+  /**
+   * Once the output failed (a reader that went away: EPIPE), tar-stream
+   * refuses further entries with an error of its own; the output's error is
+   * the one that says what happened, so an entry's failure is reported as
+   * that when there is one.
+   */
+  async #explained(entry: Promise<void>): Promise<void> {
+    try {
+      await entry
+    } catch (err) {
+      const output = await Promise.race([this.#done.then(() => undefined, (e: unknown) => e), new Promise((resolve) => setTimeout(resolve, 100))])
+      throw output ?? err
+    }
+  }
+
   #header(name: string, type: 'file' | 'directory', size: number) {
     return { name, type, size, mode: type === 'file' ? 0o644 : 0o755, mtime: EPOCH, uid: 0, gid: 0, uname: '', gname: '' }
   }
 
   /** Adds a directory entry (`name` ends without a slash). */
   directory(name: string): Promise<void> {
-    return new Promise((resolve, reject) => {
-      this.#pack.entry(this.#header(`${name}/`, 'directory', 0), (err) => (err ? reject(err) : resolve()))
-    })
+    return this.#explained(
+      new Promise((resolve, reject) => {
+        this.#pack.entry(this.#header(`${name}/`, 'directory', 0), (err) => (err ? reject(err) : resolve()))
+      })
+    )
   }
 
   /** Adds a small file from memory. */
   bytes(name: string, body: Buffer): Promise<void> {
-    return new Promise((resolve, reject) => {
-      this.#pack.entry(this.#header(name, 'file', body.length), body, (err) => (err ? reject(err) : resolve()))
-    })
+    return this.#explained(
+      new Promise((resolve, reject) => {
+        this.#pack.entry(this.#header(name, 'file', body.length), body, (err) => (err ? reject(err) : resolve()))
+      })
+    )
   }
 
   /** Streams a file of exactly `size` bytes into the archive. */
@@ -64,7 +83,7 @@ export class TarWriter {
     body.once('error', (err) => fail(err))
     this.#bodies.add(body)
     try {
-      await written
+      await this.#explained(written)
     } finally {
       this.#bodies.delete(body)
     }

@@ -1,3 +1,4 @@
+import { fstatSync, realpathSync, statSync } from 'node:fs'
 import { resolve } from 'node:path'
 import type { Argv } from 'yargs'
 import { DaemonClient } from '../client/client.js'
@@ -187,4 +188,43 @@ export function numberIn(flag: string, min: number, max: number, whole = false):
     }
     return n
   }
+}
+
+/** Paths that mean something different in each process: its own descriptors. */
+const PROCESS_RELATIVE = /^\/(dev\/(stdin|stdout|stderr|fd\/)|proc\/(self|thread-self|\d+)\/)/
+
+/** True when `path` is this process's standard output (the same file, pipe or terminal as fd 1). */
+export function isOwnStdout(path: string): boolean {
+  try {
+    const a = statSync(path)
+    const b = fstatSync(1)
+    return a.dev === b.dev && a.ino === b.ino
+  } catch {
+    return false
+  }
+}
+
+/**
+ * A path as the daemon must see it. The daemon is another process: a path
+ * like /dev/stdout or /proc/self/fd/1 would name its own descriptors (its
+ * log, say), not this command's. Such a path that leads to a regular file
+ * is handed over as that file; anything else (a pipe, a terminal) is
+ * refused, since the daemon cannot reach it.
+ */
+export function pathForDaemon(location: string, what: string): string {
+  const path = location.replace(/^(docker-archive|oci-archive|oci):/, '')
+  if (!PROCESS_RELATIVE.test(path)) return location
+  let real: string | undefined
+  try {
+    // a pipe or socket resolves to a name like /proc/PID/fd/pipe:[N]
+    real = realpathSync(path)
+    if (PROCESS_RELATIVE.test(real) || !statSync(real).isFile()) real = undefined
+  } catch {
+    real = undefined
+  }
+  if (real) return location.slice(0, location.length - path.length) + real
+  throw new HypershipError(
+    ErrorCodes.BAD_REFERENCE,
+    `${what} ${path} is this command's own descriptor, which the running daemon cannot reach; give a file, or stop the daemon (hypership daemon stop)`
+  )
 }

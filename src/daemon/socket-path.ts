@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto'
+import { realpathSync } from 'node:fs'
 import { lstat, mkdir } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
-import { dirname, join, resolve } from 'node:path'
+import { basename, dirname, join, resolve } from 'node:path'
 import { ErrorCodes, HypershipError } from '../errors.js'
 
 /** Unix socket paths are limited to ~108 bytes; stay well under. */
@@ -13,13 +14,33 @@ const uid = () => process.getuid?.() ?? 0
  * Where the daemon of a store listens: `<store>/daemon.sock`, or, when that
  * path is too long for a unix socket, a name derived from the store's path
  * in a directory of the temp dir only this user may use. The CLI and the
- * daemon compute the same path.
+ * daemon compute the same path, whichever way the store is spelled.
  */
 export function daemonSocketPath(storeDir: string): string {
-  const inStore = join(resolve(storeDir), 'daemon.sock')
+  const store = canonical(storeDir)
+  const inStore = join(store, 'daemon.sock')
   if (inStore.length <= MAX_SOCKET_PATH) return inStore
-  const id = createHash('sha256').update(resolve(storeDir)).digest('hex').slice(0, 16)
+  const id = createHash('sha256').update(store).digest('hex').slice(0, 16)
   return join(privateTmp(), `${id}.sock`)
+}
+
+/**
+ * The store's path with symlinks resolved (as far as it exists yet), so
+ * every spelling of one store finds the same daemon.
+ */
+function canonical(dir: string): string {
+  const rest: string[] = []
+  let path = resolve(dir)
+  for (;;) {
+    try {
+      return join(realpathSync(path), ...rest.reverse())
+    } catch {
+      const parent = dirname(path)
+      if (parent === path) return resolve(dir)
+      rest.push(basename(path))
+      path = parent
+    }
+  }
 }
 
 function privateTmp(): string {

@@ -1,5 +1,8 @@
 import assert from 'node:assert/strict'
+import { open } from 'node:fs/promises'
+import { join } from 'node:path'
 import { test } from 'node:test'
+import { pathForDaemon } from '../../src/cli/context.js'
 import { hypership, localDht, start } from '../helpers/cli.js'
 import { tmpdir } from '../helpers/tmp.js'
 
@@ -39,4 +42,21 @@ test('Ctrl-C ends a receive with HS_ERR_ABORTED, exit 130, and --json ends its s
   assert.match(r.stderr(), /receive cancelled; what arrived is kept.*\[HS_ERR_ABORTED\]/)
   const last = JSON.parse(stdout.trim().split('\n').at(-1) ?? '{}') as { type?: string; code?: string }
   assert.deepEqual([last.type, last.code], ['error', 'HS_ERR_ABORTED'])
+})
+
+test('paths that name a process\'s own descriptors: receive -o to its own stdout is refused; a daemon gets the file behind /proc/self/fd/N, never the descriptor', async () => {
+  const r = await hypership(['receive', KEY, '--store', await tmpdir(), '-o', '/dev/stdout'], NET, 20_000)
+  assert.equal(r.code, 2, r.stderr)
+  assert.match(r.stderr, /standard output, which carries receive's own messages/)
+
+  const file = join(await tmpdir(), 'out.tar')
+  const handle = await open(file, 'w')
+  try {
+    assert.equal(pathForDaemon(`/proc/self/fd/${handle.fd}`, 'output'), file)
+    assert.equal(pathForDaemon(`docker-archive:/dev/fd/${handle.fd}`, 'output'), `docker-archive:${file}`)
+  } finally {
+    await handle.close()
+  }
+  assert.throws(() => pathForDaemon('/dev/fd/987654', 'output'), { code: 'HS_ERR_BAD_REFERENCE', message: /own descriptor, which the running daemon cannot reach/ })
+  assert.equal(pathForDaemon('/srv/images/app.tar', 'output'), '/srv/images/app.tar')
 })

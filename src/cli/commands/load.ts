@@ -5,7 +5,7 @@ import { familiarName, parseReference } from '../../image/reference.js'
 import { loadImages } from '../../ops/images.js'
 import type { ImageRecord } from '../../store/image-db.js'
 import { hasPrefix } from '../../transports/location.js'
-import { type EngineArgs, type GlobalArgs, absoluteLocation, dockerHostOf, withEngine, withStore } from '../context.js'
+import { type EngineArgs, type GlobalArgs, absoluteLocation, dockerHostOf, pathForDaemon, withEngine, withStore } from '../context.js'
 import { out } from '../output.js'
 
 interface Args extends GlobalArgs, EngineArgs {
@@ -32,7 +32,7 @@ export async function handler(args: ArgumentsCamelCase<Args>): Promise<void> {
   const input = await absoluteLocation(args.input)
   const dockerHost = input.startsWith('docker-daemon:') ? dockerHostOf(args) : undefined
   const records = await withStore(args, {
-    daemon: (client) => client.call<ImageRecord[]>('load', { input, dockerHost }),
+    daemon: (client) => client.call<ImageRecord[]>('load', { input: pathForDaemon(input, 'input'), dockerHost }),
     local: (store) => loadImages(store, input, { dockerHost })
   })
   if (args.quiet) return

@@ -9,6 +9,8 @@ import {
   type GlobalArgs,
   type NetworkArgs,
   absoluteDestination,
+  isOwnStdout,
+  pathForDaemon,
   dockerHostOf,
   networkOf,
   numberIn,
@@ -46,6 +48,12 @@ export async function handler(args: ArgumentsCamelCase<Args>): Promise<void> {
   const timeouts = { findTimeout: args.timeout * 1000, stallTimeout: args.timeout * 2000 }
   const onEvent = (e: ReceiveEvent) => progress.event(e)
   const output = args.output === undefined ? undefined : await absoluteDestination(args.output)
+  if (output && isOwnStdout(output)) {
+    throw new HypershipError(
+      ErrorCodes.BAD_REFERENCE,
+      `-o ${args.output} is this command's standard output, which carries receive's own messages; give a file, or receive and then \`hypership save IMAGE -o ${args.output}\``
+    )
+  }
   const dockerHost = args.load ? dockerHostOf(args) : undefined
 
   // Ctrl-C cancels: the local receive stops at once, a daemon's when the
@@ -57,13 +65,15 @@ export async function handler(args: ArgumentsCamelCase<Args>): Promise<void> {
   let loaded: string[] = []
   const result = await withStore(args, {
     daemon: async (client) => {
+      // checked before anything is fetched: the daemon writes the file
+      const daemonOutput = output && pathForDaemon(output, 'output')
       cancel.signal.addEventListener('abort', () => client.close())
       const r = await client.call<ReceiveResult>('receive', { key: args.key, ...timeouts }, (e) => onEvent(e as ReceiveEvent)).catch((err: unknown) => {
         throw cancel.signal.aborted ? cancelled() : err
       })
       progress.done()
       const digests = r.images.map((i) => i.digest)
-      if (output) await client.call('save', { images: namesOf(r.images), output })
+      if (daemonOutput) await client.call('save', { images: namesOf(r.images), output: daemonOutput })
       if (dockerHost) loaded = await client.call<string[]>('docker-load', { images: digests, dockerHost })
       return r
     },

@@ -3,7 +3,7 @@ import { ErrorCodes, HypershipError } from '../../errors.js'
 import { saveImages } from '../../ops/images.js'
 import { hasPrefix } from '../../transports/location.js'
 import type { ImageRecord } from '../../store/image-db.js'
-import { type EngineArgs, type GlobalArgs, absoluteDestination, dockerHostOf, withEngine, withStore } from '../context.js'
+import { type EngineArgs, type GlobalArgs, absoluteDestination, dockerHostOf, pathForDaemon, withEngine, withStore } from '../context.js'
 import { out } from '../output.js'
 
 interface Args extends GlobalArgs, EngineArgs {
@@ -29,7 +29,7 @@ export async function handler(args: ArgumentsCamelCase<Args>): Promise<void> {
   const output = await absoluteDestination(destination)
   const dockerHost = destination.startsWith('docker-daemon:') ? dockerHostOf(args) : undefined
   const saved = await withStore(args, {
-    daemon: (client) => client.call<ImageRecord[]>('save', { images, output, dockerHost }),
+    daemon: (client) => client.call<ImageRecord[]>('save', { images, output: pathForDaemon(output, 'output'), dockerHost }),
     local: (store) => saveImages(store, images, output, { dockerHost })
   })
   out.info(`Saved ${saved.length} image(s) to ${destination}`)
