@@ -184,7 +184,7 @@ export function numberIn(flag: string, min: number, max: number, whole = false):
   return (value) => {
     const n = typeof value === 'number' ? value : Number(value)
     if (!Number.isFinite(n) || n < min || n > max || (whole && !Number.isInteger(n))) {
-      throw new HypershipError(ErrorCodes.BAD_REFERENCE, `${flag} must be ${whole ? 'a whole number' : 'a number'} from ${min} to ${max}, not ${String(value)}`)
+      throw new HypershipError(ErrorCodes.BAD_REFERENCE, `${flag} must be ${whole ? 'a whole number' : 'a number'} from ${min} to ${max}${Number.isNaN(n) ? '' : `, not ${String(value)}`}`)
     }
     return n
   }

@@ -52,7 +52,8 @@ export async function main(argv: string[]): Promise<void> {
         // a yargs message (an unknown flag, a failed .check) is a usage error;
         // an error thrown by a command keeps its own code
         if (err instanceof HypershipError || (err && !msg)) throw err
-        throw new HypershipError(ErrorCodes.BAD_REFERENCE, msg ?? String(err))
+        // yargs spreads some messages over lines; errors here are one line
+        throw new HypershipError(ErrorCodes.BAD_REFERENCE, (msg ?? String(err)).replace(/\s*\n\s*/g, ' '))
       })
       .help()
       .version()

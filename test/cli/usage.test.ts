@@ -13,14 +13,15 @@ const KEY = 'yyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyy'
 test('bad flag values and missing arguments are usage errors: one line, exit 2, never an internal error', async () => {
   const store = await tmpdir()
   const cases: Array<[string[], RegExp]> = [
-    [['receive', KEY, '--timeout', 'abc'], /--timeout must be a number from 1 to 86400, not NaN/],
+    [['receive', KEY, '--timeout', 'abc'], /--timeout must be a number from 1 to 86400 \[/],
     [['receive', KEY, '--timeout', '-5'], /--timeout must be a number/],
     [['bootstrap', '--port', '99999'], /--port must be a whole number from 0 to 65535/],
     [['bootstrap', '--nodes', '1'], /--nodes must be a whole number from 2 to 64/],
     [['daemon', '--registry-find-timeout', '0'], /--registry-find-timeout must be/],
     [['remote', 'add'], /remote add needs ALIAS and KEY/],
     [['remote', 'rm'], /remote rm needs ALIAS/],
-    [['frobnicate'], /Unknown argument: frobnicate/]
+    [['frobnicate'], /Unknown argument: frobnicate/],
+    [['remote', 'frob'], /Invalid values: Argument: action/]
   ]
   for (const [args, message] of cases) {
     const r = await hypership([...args, '--store', store], NET, 20_000)
