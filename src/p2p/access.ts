@@ -85,6 +85,8 @@ export class AccessGate {
         }
         return null
       }
+      // allowed now (the remote asked again, say): nothing left to offer later
+      if (opts.id && HYPERCORE.has(opts.protocol)) this.#refused.get(conn)?.delete(opts.id.toString('hex'))
       return create(opts)
     }
   }
