@@ -362,7 +362,8 @@ async function downloadAll(core: Hypercore, entry: BlobEntry, lastChunk: () => n
     const idle = Date.now() - lastChunk()
     if (idle > stallTimeout) {
       download.destroy()
-      throw stalled(entry, 'no chunk arrived')
+      const waited = Math.round(stallTimeout / 1000)
+      throw stalled(entry, core.peers.length > 0 ? `no chunk arrived in ${waited} s from ${core.peers.length} peer(s) holding it` : `no chunk for ${waited} s, and no peer holding it is connected`)
     }
     if (idle > NUDGE_MS && Date.now() - nudged > NUDGE_MS) {
       debug('no chunk of %s for %d ms from %d peers; requesting the range again', entry.digest, idle, core.peers.length)
