@@ -20,7 +20,7 @@ import type { ListenAddress } from '../registry/listen.js'
 import { SharePuller } from '../registry/remote.js'
 import { RegistryServer } from '../registry/server.js'
 import { type Reply, type Request, lineReader } from './protocol.js'
-import { daemonSocketPath, ownSocket, prepareSocketDir } from './socket-path.js'
+import { daemonSocketPath, makeSocketDir, ownSocket } from './socket-path.js'
 
 const debug = logger('daemon')
 
@@ -266,7 +266,7 @@ export class Daemon {
 
 /** Takes over the socket path, refusing when another daemon answers on it. */
 async function claimSocket(path: string): Promise<void> {
-  await prepareSocketDir(path)
+  await makeSocketDir(path)
   await ownSocket(path)
   const alive = await new Promise<boolean>((resolve) => {
     const c = net.connect(path)

@@ -47,32 +47,32 @@ function privateTmp(): string {
   return join(tmpdir(), `hypership-${uid()}`)
 }
 
-/**
- * Makes sure a socket at `path` can only be ours: in the temp dir, its
- * directory is created owner-only and refused if someone else made it (a
- * name anyone can compute must not let another user stand in for the daemon).
- */
-export async function prepareSocketDir(path: string): Promise<void> {
+/** Creates the owner-only temp directory a socket at `path` goes in, if it is there and missing; `ownSocket` checks it. */
+export async function makeSocketDir(path: string): Promise<void> {
   if (dirname(path) !== privateTmp()) return
   await mkdir(dirname(path), { mode: 0o700 }).catch((err: NodeJS.ErrnoException) => {
     if (err.code !== 'EEXIST') throw err
   })
-  const st = await lstat(dirname(path))
-  if (!st.isDirectory() || st.uid !== uid() || (st.mode & 0o077) !== 0) {
-    throw new HypershipError(ErrorCodes.IO, `refusing ${dirname(path)} for the daemon's socket: it is not a directory only you can use`)
-  }
 }
 
 /**
  * Whether a socket at `path` is one this user's daemon made: absent is
- * false; one owned by someone else is an error, never connected to.
+ * false; one owned by someone else is an error, never connected to. In the
+ * temp dir its directory must be this user's alone too (a name anyone can
+ * compute must not let another user stand in for the daemon).
  */
 export async function ownSocket(path: string): Promise<boolean> {
+  if (dirname(path) === privateTmp()) {
+    const dir = await lstat(dirname(path)).catch(() => undefined)
+    if (!dir) return false
+    if (!dir.isDirectory() || dir.uid !== uid() || (dir.mode & 0o077) !== 0) {
+      throw new HypershipError(ErrorCodes.IO, `refusing ${dirname(path)} for the daemon's socket: it is not a directory only you can use`)
+    }
+  }
   const st = await lstat(path).catch(() => undefined)
   if (!st) return false
   if (!st.isSocket() || st.uid !== uid()) {
     throw new HypershipError(ErrorCodes.IO, `refusing ${path}: it is not a socket of yours, so not your daemon's`)
   }
-  if (dirname(path) === privateTmp()) await prepareSocketDir(path)
   return true
 }

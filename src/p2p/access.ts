@@ -78,11 +78,7 @@ export class AccessGate {
       const remote = conn.remotePublicKey?.toString('hex') ?? ''
       if (HYPERCORE.has(opts.protocol) && (!opts.id || !remote || !this.allows(remote, opts.id))) {
         debug('refusing core %s to peer %s', opts.id?.toString('hex').slice(0, 12), remote.slice(0, 12) || '(no key yet)')
-        if (opts.id && remote && this.#gated.has(conn)) {
-          const refused = this.#refused.get(conn) ?? new Set()
-          refused.add(opts.id.toString('hex'))
-          this.#refused.set(conn, refused)
-        }
+        if (opts.id && remote && this.#gated.has(conn)) this.#remember(conn, opts.id)
         return null
       }
       // allowed now (the remote asked again, say): nothing left to offer later
@@ -113,6 +109,13 @@ export class AccessGate {
     return false
   }
 
+  /** Notes a core refused or closed on `conn`, for #offerAgain. */
+  #remember(conn: Gated, discoveryKey: Buffer): void {
+    const refused = this.#refused.get(conn) ?? new Set()
+    refused.add(discoveryKey.toString('hex'))
+    this.#refused.set(conn, refused)
+  }
+
   /** Has the cores refused before that the grants now allow tried again on their streams. */
   #offerAgain(): void {
     for (const [conn, refused] of this.#refused) {
@@ -138,9 +141,7 @@ export class AccessGate {
         if (HYPERCORE.has(channel.protocol) && channel.id && !this.allows(remote, channel.id)) {
           debug('closing core %s for peer %s (access withdrawn)', channel.id.toString('hex').slice(0, 12), remote.slice(0, 12))
           // offered again if a grant allows it later (a receive retried, a peer put back on the list)
-          const refused = this.#refused.get(conn) ?? new Set()
-          refused.add(channel.id.toString('hex'))
-          this.#refused.set(conn, refused)
+          this.#remember(conn, channel.id)
           channel.close()
         }
       }

@@ -1,3 +1,4 @@
+import { checkExpected } from '../archive/contents.js'
 import { inspectStream } from '../archive/inspector.js'
 import type Hypercore from 'hypercore'
 import type { Readable } from 'node:stream'
@@ -393,8 +394,7 @@ async function heldBytes(core: Hypercore, entry: BlobEntry): Promise<number> {
 async function verifyDownloaded(store: Store, entry: BlobEntry, blocks: Readable): Promise<string> {
   try {
     const seen = await inspectStream(blocks, `blob ${entry.digest}`)
-    if (seen.size !== entry.size) throw new HypershipError(ErrorCodes.SIZE_MISMATCH, `blob ${entry.digest} has ${seen.size} bytes, expected ${entry.size}`)
-    if (seen.digest !== entry.digest) throw new HypershipError(ErrorCodes.DIGEST_MISMATCH, `blob ${entry.digest} hashes to ${seen.digest}`)
+    checkExpected(seen, entry, `blob ${entry.digest}`)
     return seen.diffId
   } catch (err) {
     if (!hasCode(err, ErrorCodes.DIGEST_MISMATCH) && !hasCode(err, ErrorCodes.SIZE_MISMATCH)) throw err

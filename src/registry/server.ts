@@ -386,7 +386,7 @@ export class RegistryServer {
   #uploadStatus(upload: Upload, res: ServerResponse, status: number): void {
     res.writeHead(status, {
       Location: `/v2/${upload.name}/blobs/uploads/${upload.id}`,
-      Range: `0-${Math.max(upload.offset - 1, 0)}`,
+      Range: rangeOf(upload),
       'Docker-Upload-UUID': upload.id,
       'Content-Length': 0
     })
@@ -401,7 +401,7 @@ export class RegistryServer {
       const cr = /^(\d+)-(\d+)$/.exec(String(header).replace(/^bytes[= ]/, ''))
       if (!cr || Number(cr[2]) < Number(cr[1])) throw new RegistryError(400, 'BLOB_UPLOAD_INVALID', `Content-Range must be START-END, not ${String(header)}`)
       if (Number(cr[1]) !== upload.offset) {
-        res.setHeader('Range', `0-${Math.max(upload.offset - 1, 0)}`)
+        res.setHeader('Range', rangeOf(upload))
         throw new RegistryError(416, 'BLOB_UPLOAD_INVALID', `chunk must start at ${upload.offset}`)
       }
       end = Number(cr[2])
@@ -414,7 +414,7 @@ export class RegistryServer {
       throw toRegistryError(err, 'BLOB_UPLOAD_INVALID')
     })
     if (end !== undefined && upload.offset !== end + 1) {
-      res.setHeader('Range', `0-${Math.max(upload.offset - 1, 0)}`)
+      res.setHeader('Range', rangeOf(upload))
       throw new RegistryError(400, 'BLOB_UPLOAD_INVALID', `the chunk ended at ${upload.offset - 1}, its Content-Range says ${end}`)
     }
     this.#uploadStatus(upload, res, 202)
@@ -531,4 +531,9 @@ function paginate(all: string[], url: URL): { page: string[]; next?: string } {
   const after = last ? all.filter((x) => x > last) : all
   const page = after.slice(0, n)
   return after.length > n ? { page, next: page.at(-1) ?? '' } : { page }
+}
+
+/** An upload's `Range` header: the bytes it holds so far. */
+function rangeOf(upload: Upload): string {
+  return `0-${Math.max(upload.offset - 1, 0)}`
 }

@@ -59,7 +59,9 @@ export async function handler(args: ArgumentsCamelCase<Args>): Promise<void> {
   // Ctrl-C cancels: the local receive stops at once, a daemon's when the
   // connection goes; either way what arrived is kept for the next run
   const cancel = new AbortController()
-  const cancelled = () => new HypershipError(ErrorCodes.ABORTED, 'receive cancelled; what arrived is kept, run it again to resume')
+  const orCancelled = (err: unknown): never => {
+    throw cancel.signal.aborted ? new HypershipError(ErrorCodes.ABORTED, 'receive cancelled; what arrived is kept, run it again to resume') : err
+  }
   void untilSignal().then(() => cancel.abort())
 
   let loaded: string[] = []
@@ -68,9 +70,7 @@ export async function handler(args: ArgumentsCamelCase<Args>): Promise<void> {
       // checked before anything is fetched: the daemon writes the file
       const daemonOutput = output && pathForDaemon(output, 'output')
       cancel.signal.addEventListener('abort', () => client.close())
-      const r = await client.call<ReceiveResult>('receive', { key: args.key, ...timeouts }, (e) => onEvent(e as ReceiveEvent)).catch((err: unknown) => {
-        throw cancel.signal.aborted ? cancelled() : err
-      })
+      const r = await client.call<ReceiveResult>('receive', { key: args.key, ...timeouts }, (e) => onEvent(e as ReceiveEvent)).catch(orCancelled)
       progress.done()
       const digests = r.images.map((i) => i.digest)
       if (daemonOutput) await client.call('save', { images: namesOf(r.images), output: daemonOutput })
@@ -78,9 +78,7 @@ export async function handler(args: ArgumentsCamelCase<Args>): Promise<void> {
       return r
     },
     local: async (store) => {
-      const r = await receive(store, args.key, { ...network, ...timeouts, onEvent, signal: cancel.signal }).catch((err: unknown) => {
-        throw cancel.signal.aborted ? cancelled() : err
-      })
+      const r = await receive(store, args.key, { ...network, ...timeouts, onEvent, signal: cancel.signal }).catch(orCancelled)
       progress.done()
       if (output) await saveImages(store, namesOf(r.images), output)
       if (dockerHost) loaded = await loadIntoDocker(store, r.images, dockerHost)
